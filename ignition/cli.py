@@ -1,0 +1,183 @@
+"""Command lines: `ignition`, flag-compatible with Ignition 2.x so a distro's
+existing units call it unchanged, and `ignition-validate`.
+
+Go's flag package accepts `-flag value`, `-flag=value`, `--flag value` and
+`--flag=value`, and booleans as `-flag` or `-flag=true|false`; so do we.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ignition import __version__, engine, registry
+from ignition.context import Paths
+from ignition.errors import ConfigError, IgnitionError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """A Go duration (`2m`, `1h30m`, `500ms`, `0`) in seconds."""
+    s = text.strip()
+    sign = -1.0 if s.startswith("-") else 1.0
+    s = s.lstrip("+-")
+    if s == "0":
+        return 0.0
+    total, pos = 0.0, 0
+    for m in _DURATION_PART.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if not s or pos != len(s):
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 2m, 90s, 1h30m)")
+    return sign * total
+
+
+def _parse_bool(text: str) -> bool:
+    # strconv.ParseBool's spellings
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(engine.EXIT_USAGE, f"ignition: {message}\nRun 'ignition -help' for the flags.\n")
+
+
+def _help_text() -> str:
+    try:
+        stages = ", ".join(registry.stages().names())
+    except IgnitionError as e:
+        stages = f"(none: {e})"
+    try:
+        platforms = ", ".join(registry.providers().names())
+    except IgnitionError as e:
+        platforms = f"(none: {e})"
+    return (
+        "usage: ignition -platform PLATFORM -stage STAGE [flags]\n\n"
+        "Provisions a machine on its first boot from an Ignition config.\n\n"
+        "flags (one or two dashes; -flag value or -flag=value):\n"
+        "  -platform NAME        where the machine's config comes from\n"
+        "  -stage NAME           the stage to run\n"
+        "  -root DIR             the target root (default /; the initramfs units pass /sysroot)\n"
+        "  -config-cache FILE    rendered config shared by the stages (default /run/ignition.json)\n"
+        "  -state-file FILE      state shared by the stages (default /run/ignition/state)\n"
+        "  -neednet FILE         flag written when the network is needed (default /run/ignition/neednet)\n"
+        "  -fetch-timeout DUR    how long to wait for the platform's config (default 2m0s)\n"
+        "  -log-to-stdout        log to stdout instead of the journal\n"
+        "  -version              print the version and exit\n"
+        "  --dry-run             change nothing; print what the stage would do\n"
+        "  --json                with --dry-run, print the plan as JSON lines\n\n"
+        f"stages: {stages}\n"
+        f"platforms: {platforms}\n"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ignition", add_help=False, allow_abbrev=False)
+    p.add_argument("-help", "--help", "-h", action="store_true", dest="help")
+    p.add_argument("-platform", "--platform", default="")
+    p.add_argument("-stage", "--stage", default="")
+    p.add_argument("-root", "--root", default="/")
+    p.add_argument("-config-cache", "--config-cache", default=Paths.config_cache)
+    p.add_argument("-state-file", "--state-file", default=Paths.state_file)
+    p.add_argument("-neednet", "--neednet", default=Paths.neednet)
+    p.add_argument("-fetch-timeout", "--fetch-timeout", type=parse_duration, default=120.0)
+    for flag in ("log-to-stdout", "version", "dry-run", "json"):
+        p.add_argument(f"-{flag}", f"--{flag}", nargs="?", const=True, default=False, type=_parse_bool,
+                       dest=flag.replace("-", "_"))
+    return p
+
+
+_FLAGS = frozenset({"help", "h", "platform", "stage", "root", "config-cache", "state-file", "neednet",
+                    "fetch-timeout", "log-to-stdout", "version", "dry-run", "json"})
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    # argparse expands abbreviations of single-dash flags even with
+    # allow_abbrev=False; Go's flag package does not, so neither do we.
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith("-") and arg != "-":
+            name = arg.lstrip("-").split("=", 1)[0]
+            if name not in _FLAGS:
+                build_parser().error(f"flag provided but not defined: -{name}")
+    ns, rest = build_parser().parse_known_args(list(argv))
+    if rest:
+        build_parser().error(f"unexpected argument{'s' if len(rest) > 1 else ''}: {' '.join(rest)}")
+    return ns
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = parse_args(sys.argv[1:] if argv is None else argv)
+    if ns.help:
+        sys.stdout.write(_help_text())
+        return engine.EXIT_OK
+    if ns.version:
+        sys.stdout.write(f"Ignition {__version__} (Python; config specs 3.0.0 to 3.6.0)\n")
+        return engine.EXIT_OK
+    for flag in ("platform", "stage"):
+        if not getattr(ns, flag):
+            sys.stderr.write(f"ignition: '--{flag}' must be provided\nRun 'ignition -help' for the flags.\n")
+            return engine.EXIT_USAGE
+    if not ns.root.startswith("/"):
+        sys.stderr.write(f"ignition: -root must be an absolute path, not {ns.root!r}\n")
+        return engine.EXIT_USAGE
+    opts = engine.Options(
+        platform=ns.platform,
+        stage=ns.stage,
+        root=ns.root,
+        paths=Paths(ns.config_cache, ns.state_file, ns.neednet),
+        fetch_timeout=ns.fetch_timeout,
+        log_to_stdout=ns.log_to_stdout,
+        dry_run=ns.dry_run,
+        plan_json=ns.json,
+    )
+    return engine.run(opts)
+
+
+def validate_main(argv: Sequence[str] | None = None) -> int:
+    """`ignition-validate FILE|-`: print the report; exit 1 on any error."""
+    from ignition.config.parse import parse  # keep `ignition` start-up free of the validator
+
+    p = argparse.ArgumentParser(prog="ignition-validate", allow_abbrev=False,
+                                description="Validate an Ignition config without applying it.")
+    p.add_argument("config", help="the config file, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("-version", "--version", action="version",
+                   version=f"ignition-validate {__version__} (config specs 3.0.0 to 3.6.0)")
+    ns = p.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if ns.config == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(ns.config, "rb") as f:
+                raw = f.read()
+    except OSError as e:
+        sys.stderr.write(f"ignition-validate: reading {ns.config}: {e.strerror}\n")
+        return 1
+    try:
+        report = parse(raw).report
+        failed = False
+    except ConfigError as e:
+        from ignition.config.report import Report
+
+        report = e.report if isinstance(e.report, Report) else Report()
+        if not report.entries:
+            report.add("error", str(e))
+        failed = True
+    if ns.json:
+        sys.stdout.write(report.to_json() + "\n")
+    elif report.entries:
+        sys.stdout.write(str(report) + "\n")
+    return 1 if failed else 0

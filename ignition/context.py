@@ -1,0 +1,60 @@
+"""What a stage or provider is handed. Frozen: the only mutable part is the
+state, which the engine saves after a successful stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ignition.config.types import Config
+from ignition.environment import Environment
+from ignition.log import Logger
+from ignition.plan import Plan
+from ignition.resources.fetcher import Fetcher
+from ignition.run import Runner
+from ignition.state import State, write_private
+from ignition.sysroot import Sysroot
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Files outside the target that stages share (Ignition's flags)."""
+
+    config_cache: str = "/run/ignition.json"
+    state_file: str = "/run/ignition/state"
+    neednet: str = "/run/ignition/neednet"
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider needs to find the machine's config; there is no config
+    yet at that point."""
+
+    platform: str
+    logger: Logger
+    run: Runner
+    fetcher: Fetcher
+    env: Environment
+    fetch_timeout: float  # seconds, Ignition's -fetch-timeout
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class StageContext:
+    config: Config
+    root: Sysroot
+    run: Runner
+    fetcher: Fetcher
+    state: State
+    platform: str
+    logger: Logger
+    env: Environment
+    paths: Paths
+    dry_run: bool = False
+    plan: Plan | None = None  # set in a dry run
+
+    def write_host_file(self, path: str, data: bytes, mode: int) -> None:
+        """Write a file outside the target (flags under /run); planned in a dry run."""
+        if self.plan is not None:
+            self.plan.add("write", path, type="host file", mode=f"{mode:04o}", size=len(data))
+            return
+        write_private(path, data, mode)

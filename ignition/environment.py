@@ -1,0 +1,44 @@
+"""Where things are on the machine, with Ignition's environment overrides.
+
+Tests and developers point these elsewhere; in the initramfs the defaults
+apply. `IGNITION_*` names that Ignition itself reads keep its meaning.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+FW_CFG_CONFIG = "/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config"
+
+
+@dataclass(frozen=True)
+class Environment:
+    cmdline_path: str = "/proc/cmdline"  # IGNITION_KERNEL_CMDLINE_PATH
+    config_file: str = "config.ign"  # IGNITION_CONFIG_FILE, the file platform's config
+    system_config_dir: str = "/usr/lib/ignition"  # IGNITION_SYSTEM_CONFIG_DIR
+    system_local_config_dir: str = "/etc/ignition"  # IGNITION_SYSTEM_LOCAL_CONFIG_DIR
+    system_runtime_config_dir: str = "/run/ignition"  # IGNITION_SYSTEM_RUNTIME_CONFIG_DIR
+    fw_cfg_dir: str = FW_CFG_CONFIG  # IGNITION_QEMU_FW_CFG_DIR (ours, for tests)
+    boot_id_path: str = "/proc/sys/kernel/random/boot_id"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        env = os.environ if environ is None else environ
+        d = cls()
+        return cls(
+            cmdline_path=env.get("IGNITION_KERNEL_CMDLINE_PATH", d.cmdline_path),
+            config_file=env.get("IGNITION_CONFIG_FILE", d.config_file),
+            system_config_dir=env.get("IGNITION_SYSTEM_CONFIG_DIR", d.system_config_dir),
+            system_local_config_dir=env.get("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", d.system_local_config_dir),
+            system_runtime_config_dir=env.get(
+                "IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", d.system_runtime_config_dir
+            ),
+            fw_cfg_dir=env.get("IGNITION_QEMU_FW_CFG_DIR", d.fw_cfg_dir),
+        )
+
+    @property
+    def system_dirs(self) -> tuple[str, str, str]:
+        """The three system config dirs, highest priority first."""
+        return (self.system_runtime_config_dir, self.system_local_config_dir, self.system_config_dir)

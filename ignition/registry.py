@@ -1,0 +1,71 @@
+"""Stages and providers are plugins found through entry points, the built-in
+ones declared in setup.cfg like a third party's would be. Plugins are imported
+only when asked for, so `ignition -stage files` never imports the disk code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from ignition.errors import SetupError, UsageError
+
+STAGE_GROUP = "ignition.stages"
+PROVIDER_GROUP = "ignition.providers"
+
+# Ignition's stage names. If these are missing the package metadata is.
+CORE_STAGES = ("fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount")
+
+MISSING_METADATA_FIX = (
+    "the ignition package's metadata (ignition-*.dist-info with entry_points.txt) is not on "
+    "this Python's path; reinstall the package (`pip install .`), or in an initramfs make sure "
+    "the dracut module copied the dist-info directory next to the ignition package"
+)
+
+
+@dataclass(frozen=True)
+class Registry:
+    group: str
+    kind: str  # "stage" or "platform", for messages
+    entries: dict[str, metadata.EntryPoint]
+
+    @classmethod
+    def load(cls, group: str, kind: str) -> Registry:
+        entries: dict[str, metadata.EntryPoint] = {}
+        for ep in metadata.entry_points(group=group):
+            if ep.name in entries and entries[ep.name].value != ep.value:
+                raise SetupError(
+                    f"two {kind}s are registered as {ep.name!r}: {entries[ep.name].value} and "
+                    f"{ep.value}; uninstall one of the packages providing them"
+                )
+            entries[ep.name] = ep
+        return cls(group, kind, entries)
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def get(self, name: str) -> Any:
+        """The plugin class registered as `name`, imported now."""
+        ep = self.entries.get(name)
+        if ep is None:
+            valid = ", ".join(self.names()) or "(none registered)"
+            raise UsageError(f"unknown {self.kind} {name!r}; valid {self.kind}s: {valid}")
+        try:
+            return ep.load()
+        except (ImportError, AttributeError) as e:
+            raise SetupError(f"the {self.kind} {name!r} ({ep.value}) cannot be loaded: {e}") from e
+
+
+def stages() -> Registry:
+    reg = Registry.load(STAGE_GROUP, "stage")
+    missing = [s for s in CORE_STAGES if s not in reg.entries]
+    if missing:
+        raise SetupError(f"the core stages {', '.join(missing)} are not registered: {MISSING_METADATA_FIX}")
+    return reg
+
+
+def providers() -> Registry:
+    reg = Registry.load(PROVIDER_GROUP, "platform")
+    if not reg.entries:
+        raise SetupError(f"no platforms are registered: {MISSING_METADATA_FIX}")
+    return reg

@@ -1,0 +1,104 @@
+"""Every subprocess goes through a Runner: the argv is logged, the locale is
+fixed (tools' messages are parsed and shown to operators in English), output is
+captured, and a failure becomes a CommandError carrying argv, status and output.
+
+A dry run uses RecordingRunner: commands that change something are recorded in
+the plan instead of run; read-only probes (`probe=True`: blkid, lsblk, ...)
+still run so the plan is computed from the real state of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ignition.errors import CommandError
+from ignition.log import Logger
+from ignition.plan import Plan
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+class Runner:
+    def __init__(self, logger: Logger) -> None:
+        self.logger = logger
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        probe: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        secret_input: bool = False,
+    ) -> Result:
+        """Run `argv`. `secret_input` keeps stdin out of the log (it always is;
+        the flag documents intent at call sites that pass keys)."""
+        return self._execute(argv, input=input, check=check, env=env, timeout=timeout)
+
+    def _execute(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None,
+        check: bool,
+        env: Mapping[str, str] | None,
+        timeout: float | None,
+    ) -> Result:
+        self.logger.debug("executing: " + " ".join(shlex.quote(a) for a in argv))
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env["LC_ALL"] = "C"
+        try:
+            proc = subprocess.run(
+                list(argv),
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                env=full_env,
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as e:
+            raise CommandError(argv, 127, b"", f"{argv[0]}: command not found".encode()) from e
+        except subprocess.TimeoutExpired as e:
+            raise CommandError(argv, -9, b"", f"timed out after {timeout}s".encode()) from e
+        result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise CommandError(argv, proc.returncode, proc.stdout, proc.stderr)
+        return result
+
+
+class RecordingRunner(Runner):
+    """Dry-run runner: probes run for real, everything else is recorded."""
+
+    def __init__(self, logger: Logger, plan: Plan) -> None:
+        super().__init__(logger)
+        self.plan = plan
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        probe: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        secret_input: bool = False,
+    ) -> Result:
+        if probe:
+            return self._execute(argv, input=input, check=check, env=env, timeout=timeout)
+        self.plan.add("run", " ".join(shlex.quote(a) for a in argv))
+        return Result(tuple(argv), 0, b"", b"")

@@ -1,0 +1,1 @@
+"""The files stage: users, groups, files, directories, links, units, presets."""
