@@ -33,7 +33,7 @@ LEVEL_NAMES = ("EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "
 MSG_CONFIG_FETCHED = "57124006b5c94805b77ce473e92a8aeb"
 MSG_SSH_KEYS_WRITTEN = "225067b87bbd4a0cb6ab151f82fa364b"
 
-_FIELD_NAME = re.compile(r"[A-Z0-9][A-Z0-9_]*\Z")
+_FIELD_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")  # as systemd's journal_field_valid()
 
 
 def encode_journal_entry(fields: Mapping[str, str | bytes]) -> bytes:

@@ -13,12 +13,14 @@ from urllib.parse import urlsplit, urlunsplit
 def url(raw: str) -> str:
     """A form of `raw` that is safe to log: data URLs are reduced to their
     size, passwords and query values are masked."""
-    if raw.startswith("data:"):
+    if raw.strip()[:5].lower() == "data:":
         return f"data URL ({len(raw)} characters)"
     try:
         parts = urlsplit(raw)
     except ValueError:
         return "<unparsable URL>"
+    if parts.scheme.lower() == "data":
+        return f"data URL ({len(raw)} characters)"
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)

@@ -16,6 +16,8 @@ import collections
 import errno
 import hashlib
 import os
+import shutil
+import stat
 import tempfile
 
 from ignition.errors import SysrootEscape
@@ -63,6 +65,10 @@ class Sysroot:
             raise SysrootEscape(f"{path} resolves to {host}, outside the root {self.root}")
         return host
 
+    def resolve_full(self, path: str) -> str:
+        """Like resolve, but the last component is followed too (inside the root)."""
+        return self.resolve(path.rstrip("/") + "/") if path != "/" else self.root
+
     def relative(self, host: str) -> str:
         """The config-style path of a host path inside the root."""
         rel = os.path.relpath(host, self.root)
@@ -76,24 +82,29 @@ class Sysroot:
     def read_bytes(self, path: str) -> bytes | None:
         """Content of a regular file, or None when there is none."""
         try:
-            with open(self.resolve(path), "rb") as f:
-                return f.read()
-        except FileNotFoundError:
+            fd = os.open(self.resolve_full(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
 
     # Writing.
 
     def makedirs(self, path: str, mode: int = 0o755) -> list[str]:
-        """Create `path` and its missing parents (0755, owned by the caller,
-        i.e. root in the initramfs). Returns the config paths created."""
+        """Create `path` (with `mode`) and its missing parents (0755), owned by
+        the caller, i.e. root in the initramfs. Links on the way are followed
+        inside the root. Returns the config paths created."""
         created: list[str] = []
         missing: list[str] = []
         cur = path
-        while cur != "/" and not os.path.isdir(self.resolve(cur)):
+        while cur != "/" and not os.path.isdir(self.resolve_full(cur)):
             missing.append(cur)
             cur = os.path.dirname(cur)
         for p in reversed(missing):
-            self._mkdir(self.resolve(p), mode)
+            host = self.resolve_full(p)
+            # A link on the way may point at a directory that is missing too.
+            os.makedirs(os.path.dirname(host), 0o755, exist_ok=True)
+            self._mkdir(host, mode if p == path else 0o755)
             created.append(p)
         return created
 
@@ -134,6 +145,68 @@ class Sysroot:
         finally:
             os.close(dfd)
 
+    def kind(self, path: str) -> str | None:
+        """"file", "dir", "link", "other", or None when nothing is there."""
+        try:
+            st = os.lstat(self.resolve(path))
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return "link"
+        if stat.S_ISDIR(st.st_mode):
+            return "dir"
+        return "file" if stat.S_ISREG(st.st_mode) else "other"
+
+    def lstat(self, path: str) -> os.stat_result | None:
+        try:
+            return os.lstat(self.resolve(path))
+        except FileNotFoundError:
+            return None
+
+    def readlink(self, path: str) -> str:
+        return os.readlink(self.resolve(path))
+
+    def remove_all(self, path: str) -> None:
+        """Remove whatever is at `path` (a link itself, never its target)."""
+        host = self.resolve(path)
+        if os.path.islink(host) or not os.path.isdir(host):
+            with _ignore_missing():
+                os.unlink(host)
+        else:
+            shutil.rmtree(host)
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self._mkdir(self.resolve(path), mode)
+
+    def symlink(self, path: str, target: str) -> None:
+        self.makedirs(os.path.dirname(path))
+        os.symlink(target, self.resolve(path))
+
+    def hardlink(self, path: str, target: str) -> None:
+        """A hard link at `path` to the config path `target` (inside the root)."""
+        self.makedirs(os.path.dirname(path))
+        os.link(self.resolve(target), self.resolve(path), follow_symlinks=False)
+
+    def append(self, path: str, data: bytes) -> None:
+        """Append to a regular file, creating it 0644 when missing."""
+        self.makedirs(os.path.dirname(path))
+        fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def chmod(self, path: str, mode: int) -> None:
+        host = self.resolve(path)
+        if os.path.islink(host):  # chmod would follow it, possibly out of the root
+            raise SysrootEscape(f"refusing to change the mode of {path} through a symbolic link")
+        os.chmod(host, mode)
+
+    def chown(self, path: str, uid: int | None, gid: int | None) -> None:
+        """Change the owner of the node itself (a link, not its target)."""
+        os.chown(self.resolve(path), -1 if uid is None else uid, -1 if gid is None else gid, follow_symlinks=False)
+
 
 class _ignore_missing:
     def __enter__(self) -> None:
@@ -144,35 +217,82 @@ class _ignore_missing:
 
 
 class DryRunSysroot(Sysroot):
-    """Reads the real tree, records writes in the plan."""
+    """Reads the real tree, records writes in the plan. An overlay of what
+    the plan has created or removed so far keeps later decisions of the same
+    run (does the node exist? is it a link?) consistent with earlier ones."""
 
     def __init__(self, root: str, plan: Plan) -> None:
         super().__init__(root)
         self.plan = plan
-        self._planned_dirs: set[str] = set()
+        self._overlay: dict[str, str | None] = {}  # config path -> planned kind (None: removed)
+
+    def _planned(self, path: str) -> tuple[bool, str | None]:
+        p = path
+        while True:
+            if p in self._overlay:
+                kind = self._overlay[p]
+                if p == path or kind is None:
+                    return True, kind
+                return (True, None) if kind != "dir" else (False, None)
+            if p == "/":
+                return False, None
+            p = os.path.dirname(p)
+
+    def kind(self, path: str) -> str | None:
+        known, kind = self._planned(path)
+        return kind if known else super().kind(path)
+
+    def lstat(self, path: str) -> os.stat_result | None:
+        known, _ = self._planned(path)
+        return None if known else super().lstat(path)
 
     def makedirs(self, path: str, mode: int = 0o755) -> list[str]:
         created: list[str] = []
         cur = path
-        while cur != "/" and cur not in self._planned_dirs and not os.path.isdir(self.resolve(cur)):
+        while cur != "/" and self.kind(cur) not in ("dir", "link"):
             created.append(cur)
             cur = os.path.dirname(cur)
         for p in reversed(created):
-            self._planned_dirs.add(p)
-            self.plan.add("mkdir", p, mode=f"{mode:04o}")
+            self._overlay[p] = "dir"
+            self.plan.add("mkdir", p, mode=f"{mode:04o}", owner="0:0")
         return list(reversed(created))
 
     def write_file(
         self, path: str, data: bytes, mode: int = 0o644, uid: int | None = None, gid: int | None = None
     ) -> None:
         self.makedirs(os.path.dirname(path))
+        self._overlay[path] = "file"
         owner = f"{0 if uid is None else uid}:{0 if gid is None else gid}"
-        self.plan.add(
-            "write",
-            path,
-            type="file",
-            mode=f"{mode:04o}",
-            owner=owner,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
+        self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=len(data),
+                      sha256=hashlib.sha256(data).hexdigest())
+
+    def remove_all(self, path: str) -> None:
+        for p in [p for p in self._overlay if p == path or p.startswith(path.rstrip("/") + "/")]:
+            del self._overlay[p]
+        self._overlay[path] = None
+        self.plan.add("remove", path)
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self._overlay[path] = "dir"
+        self.plan.add("mkdir", path, mode=f"{mode:04o}")
+
+    def symlink(self, path: str, target: str) -> None:
+        self.makedirs(os.path.dirname(path))
+        self._overlay[path] = "link"
+        self.plan.add("symlink", path, to=target)
+
+    def hardlink(self, path: str, target: str) -> None:
+        self.makedirs(os.path.dirname(path))
+        self._overlay[path] = "file"
+        self.plan.add("hardlink", path, to=target)
+
+    def append(self, path: str, data: bytes) -> None:
+        self.makedirs(os.path.dirname(path))
+        self._overlay.setdefault(path, "file")
+        self.plan.add("append", path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    def chmod(self, path: str, mode: int) -> None:
+        self.plan.add("chmod", path, mode=f"{mode:04o}")
+
+    def chown(self, path: str, uid: int | None, gid: int | None) -> None:
+        self.plan.add("chown", path, owner=f"{'-' if uid is None else uid}:{'-' if gid is None else gid}")

@@ -12,7 +12,7 @@ from ignition.errors import FetchError
 def decode(url: str) -> bytes:
     """The bytes a data URL carries. Errors never quote the URL: it may hold
     a secret."""
-    if not url.startswith("data:"):
+    if url[:5].lower() != "data:":
         raise FetchError("not a data URL")
     header, sep, payload = url[5:].partition(",")
     if not sep:

@@ -34,8 +34,11 @@ class Fetcher:
         verification: str | None = None,
         headers: tuple[tuple[str, str], ...] = (),
     ) -> bytes:
-        scheme = urlsplit(url).scheme if ":" in url else ""
         shown = redact.url(url)
+        try:
+            scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+        except ValueError as e:
+            raise FetchError(f"invalid URL {shown}: {e}") from e
         if scheme == "data":
             raw = dataurl.decode(url)
         elif scheme in ("http", "https", "tftp", "s3", "arn", "gs"):
@@ -68,7 +71,8 @@ def verify(data: bytes, spec: str, shown: str) -> None:
     """Check `data` against `sha512-<hex>`/`sha256-<hex>` (the decompressed
     bytes, as Ignition checks them)."""
     fn, sep, want = spec.partition("-")
-    if not sep or fn not in HASH_FUNCTIONS or len(want) != HASH_FUNCTIONS[fn]:
+    hexdigits = set("0123456789abcdefABCDEF")
+    if not sep or fn not in HASH_FUNCTIONS or len(want) != HASH_FUNCTIONS[fn] or not set(want) <= hexdigits:
         raise FetchError(f"malformed hash specifier {spec!r}: use sha512-<128 hex> or sha256-<64 hex>")
     got = hashlib.new(fn, data).hexdigest()
     if not hmac.compare_digest(got, want.lower()):
