@@ -103,10 +103,16 @@ class Sysroot:
         for p in reversed(missing):
             host = self.resolve_full(p)
             # A link on the way may point at a directory that is missing too.
-            os.makedirs(os.path.dirname(host), 0o755, exist_ok=True)
+            self._mkdir_parents(host)
             self._mkdir(host, mode if p == path else 0o755)
             created.append(p)
         return created
+
+    def _mkdir_parents(self, host: str) -> None:
+        parent = os.path.dirname(host)
+        if parent != self.root and not os.path.isdir(parent):
+            self._mkdir_parents(parent)
+            self._mkdir(parent, 0o755)
 
     def _mkdir(self, host: str, mode: int) -> None:
         try:

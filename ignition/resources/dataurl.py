@@ -17,6 +17,9 @@ def decode(url: str) -> bytes:
     header, sep, payload = url[5:].partition(",")
     if not sep:
         raise FetchError("invalid data URL: no ',' separates the media type from the data")
+    if "#" in payload:
+        # In a URL '#' starts a fragment; Ignition rejects it in data URLs.
+        raise FetchError("invalid data URL: '#' must be percent-encoded as %23")
     data = unquote_to_bytes(payload)
     if header.split(";")[-1].strip().lower() == "base64":
         try:

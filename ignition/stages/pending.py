@@ -22,11 +22,6 @@ class MountStage(PendingStage):
     issue: ClassVar[str] = "mounting the config's filesystems"
 
 
-class FilesStage(PendingStage):
-    name: ClassVar[str] = "files"
-    issue: ClassVar[str] = "files, users and systemd units"
-
-
 class UmountStage(PendingStage):
     name: ClassVar[str] = "umount"
     issue: ClassVar[str] = "unmounting the config's filesystems"

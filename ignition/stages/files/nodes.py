@@ -1,0 +1,203 @@
+"""Files, directories and links, with Ignition's semantics.
+
+Order: directories, files and symbolic links sorted by path depth (stable, so
+`/a` exists before `/a/b`), hard links last (their targets must exist). Every
+file's contents and appended fragments are fetched and verified before the
+first node is written, so a bad hash or a missing resource leaves the target
+untouched. Two entries that land on the same real path after symlink chasing
+are refused, as Ignition does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ignition.config.types import Directory, File, Link, Resource, Storage
+from ignition.context import StageContext
+from ignition.errors import IgnitionError, StageError
+from ignition.stages.files.owner import resolve_ids
+
+DEFAULT_FILE_MODE = 0o644
+DEFAULT_DIR_MODE = 0o755
+
+
+@dataclass(frozen=True)
+class Entry:
+    section: str  # "files", "directories", "links"
+    index: int
+    node: File | Directory | Link
+
+    @property
+    def where(self) -> str:
+        return f"storage.{self.section}.{self.index} ({self.node.path})"
+
+
+def _depth(path: str) -> int:
+    return len([c for c in path.split("/") if c])
+
+
+def ordered(storage: Storage) -> list[Entry]:
+    entries = [Entry("directories", i, d) for i, d in enumerate(storage.directories)]
+    entries += [Entry("files", i, f) for i, f in enumerate(storage.files)]
+    entries += [Entry("links", i, ln) for i, ln in enumerate(storage.links) if not ln.hard]
+    entries.sort(key=lambda e: _depth(e.node.path))
+    entries += [Entry("links", i, ln) for i, ln in enumerate(storage.links) if ln.hard]
+    return entries
+
+
+@dataclass(frozen=True)
+class Fetched:
+    contents: bytes | None  # None: the file has no contents.source
+    appends: tuple[bytes, ...]
+
+
+def _fetch(ctx: StageContext, res: Resource, what: str) -> bytes:
+    assert res.source is not None
+    try:
+        return ctx.fetcher.fetch(
+            res.source,
+            compression=res.compression or None,
+            verification=res.verification.hash,
+            headers=tuple((h.name, h.value or "") for h in res.http_headers),
+        )
+    except IgnitionError as e:
+        raise StageError(f"fetching {what}: {e}") from e
+
+
+def fetch_contents(ctx: StageContext, files: Sequence[Entry]) -> dict[int, Fetched]:
+    out: dict[int, Fetched] = {}
+    for e in files:
+        f = e.node
+        assert isinstance(f, File)
+        contents = _fetch(ctx, f.contents, f"the contents of {e.where}") if f.contents.source else None
+        appends = tuple(_fetch(ctx, a, f"append {j} of {e.where}") for j, a in enumerate(f.append))
+        out[e.index] = Fetched(contents, appends)
+    return out
+
+
+def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
+    seen: dict[str, Entry] = {}
+    for e in entries:
+        host = ctx.root.resolve(e.node.path)
+        other = seen.get(host)
+        if other is not None:
+            raise StageError(f"{e.where} resolves to {ctx.root.relative(host)} after symlink chasing, but "
+                             f"{other.where} also resolves there; change one of the paths")
+        seen[host] = e
+
+
+def apply_nodes(ctx: StageContext) -> list[str]:
+    """Create every node; returns the paths to relabel."""
+    entries = ordered(ctx.config.storage)
+    fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"])
+    check_collisions(ctx, entries)
+    relabel: list[str] = []
+    for e in entries:
+        n = e.node
+        try:
+            if isinstance(n, File):
+                desc = "writing file" if fetched[e.index].contents is not None else "creating file"
+                with ctx.logger.op(f"{desc} {n.path!r}"):
+                    relabel += _file(ctx, e, n, fetched[e.index])
+            elif isinstance(n, Directory):
+                with ctx.logger.op(f"creating directory {n.path!r}"):
+                    relabel += _directory(ctx, e, n)
+            else:
+                with ctx.logger.op(f"writing link {n.path!r} -> {n.target!r}"):
+                    relabel += _link(ctx, e, n)
+        except OSError as err:
+            where = f" ({err.filename})" if err.filename else ""
+            raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+    return relabel
+
+
+def _prepare(ctx: StageContext, e: Entry) -> tuple[str | None, list[str]]:
+    """Remove the old node when overwrite is set; create missing parents.
+    Returns the node's kind afterwards and the directories created."""
+    root = ctx.root
+    if e.node.overwrite and root.kind(e.node.path) is not None:
+        root.remove_all(e.node.path)
+    created = root.makedirs(os.path.dirname(e.node.path))
+    return root.kind(e.node.path), created
+
+
+def _exists_error(e: Entry, kind: str) -> StageError:
+    what = {"file": "a file", "dir": "a directory", "link": "a link"}.get(kind, "a special file")
+    return StageError(f"{e.where}: {what} exists there already and overwrite is false; "
+                      "set overwrite: true to replace it")
+
+
+def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
+    root = ctx.root
+    kind, created = _prepare(ctx, e)
+    uid, gid = resolve_ids(root, f.user, f.group, e.where, ctx.dry_run)
+    if kind not in (None, "file"):
+        raise _exists_error(e, kind)
+    if got.contents is not None:
+        if kind == "file":
+            raise _exists_error(e, kind)
+        root.write_file(f.path, got.contents, DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
+    elif kind is None:
+        root.write_file(f.path, b"", DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
+    else:
+        # An existing file without a source keeps its contents; only what
+        # the config states about it changes.
+        if uid is not None or gid is not None:
+            root.chown(f.path, uid, gid)
+        if f.mode is not None:
+            root.chmod(f.path, f.mode)
+    for fragment in got.appends:
+        root.append(f.path, fragment)
+    return created[:1] or [f.path]
+
+
+def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
+    root = ctx.root
+    kind, created = _prepare(ctx, e)
+    uid, gid = resolve_ids(root, d.user, d.group, e.where, ctx.dry_run)
+    if kind is None:
+        root.mkdir(d.path, DEFAULT_DIR_MODE if d.mode is None else d.mode)
+        created.append(d.path)
+    elif kind != "dir":
+        raise _exists_error(e, kind)
+    elif d.mode is not None:
+        root.chmod(d.path, d.mode)
+    if uid is not None or gid is not None:
+        root.chown(d.path, uid, gid)
+    if kind is None and d.mode is not None:
+        root.chmod(d.path, d.mode)  # chown clears setgid/setuid bits; set the mode last
+    return created[:1] or [d.path]
+
+
+def _link(ctx: StageContext, e: Entry, ln: Link) -> list[str]:
+    root = ctx.root
+    kind, created = _prepare(ctx, e)
+    target = ln.target or ""
+    if ln.hard:
+        if ln.user.id is not None or ln.user.name or ln.group.id is not None or ln.group.name:
+            ctx.logger.warning(f"{e.where}: user and group are ignored for hard links")
+        if root.kind(target) is None:
+            raise StageError(f"{e.where}: the hard link's target {target} does not exist in the target root")
+        if root.kind(target) == "dir":
+            raise StageError(f"{e.where}: the hard link's target {target} is a directory; "
+                             "hard links to directories are not possible, use a symbolic link")
+        if kind is not None:
+            st, target_stat = root.lstat(ln.path), root.lstat(target)
+            if st is not None and target_stat is not None and \
+                    (st.st_dev, st.st_ino) == (target_stat.st_dev, target_stat.st_ino):
+                return []
+            raise _exists_error(e, kind)
+        root.hardlink(ln.path, target)
+        return created[:1] or [ln.path]
+    uid, gid = resolve_ids(root, ln.user, ln.group, e.where, ctx.dry_run)
+    if kind == "link" and os.path.normpath(root.readlink(ln.path)) == os.path.normpath(target):
+        pass  # already the link the config asks for
+    elif kind is not None:
+        raise _exists_error(e, kind)
+    else:
+        root.symlink(ln.path, target)
+    if uid is not None or gid is not None:
+        root.chown(ln.path, uid, gid)
+    return created[:1] or [ln.path]
