@@ -1,7 +1,10 @@
 """Fetching a resource by URL, then gunzip and hash verification.
 
 In offline mode (fetch-offline) anything but a data URL raises NeedsNetwork,
-which is how Ignition decides that the network must be brought up.
+which is how Ignition decides that the network must be brought up. http(s)
+goes through an HttpClient (made with Ignition's defaults on first use unless
+one built from the config's timeouts, proxy and CAs is given), tftp through
+the tftp module.
 """
 
 from __future__ import annotations
@@ -9,14 +12,20 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
+import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ignition import redact
+from ignition.config.types import Resource
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.resources import dataurl
+from ignition.resources import dataurl, tftp
+
+if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
+    from ignition.resources.http import HttpClient
 
 HASH_FUNCTIONS = {"sha512": 128, "sha256": 64}  # hex digits of each digest
 
@@ -25,6 +34,36 @@ HASH_FUNCTIONS = {"sha512": 128, "sha256": 64}  # hex digits of each digest
 class Fetcher:
     logger: Logger
     offline: bool = False
+    http: HttpClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def http_client(self) -> HttpClient:
+        """The HTTP client, created with Ignition's defaults on first use."""
+        from ignition.resources.http import HttpClient
+
+        with self._lock:
+            if self.http is None:
+                # Frozen for callers; the lazily made client is a cache, not state.
+                object.__setattr__(self, "http", HttpClient(self.logger))
+            assert self.http is not None
+            return self.http
+
+    def fetch_resource(self, res: Resource) -> bytes:
+        """The bytes of a config Resource (source, compression, verification,
+        httpHeaders); no source means no contents, as in Ignition."""
+        if res.source is None:
+            return b""
+        headers = []
+        for h in res.http_headers:
+            if not h.value:
+                raise FetchError(f"HTTP header {h.name!r} for {redact.url(res.source)} has no value")
+            headers.append((h.name, h.value))
+        return self.fetch(
+            res.source,
+            compression=res.compression,
+            verification=res.verification.hash,
+            headers=tuple(headers),
+        )
 
     def fetch(
         self,
@@ -44,10 +83,15 @@ class Fetcher:
         elif scheme in ("http", "https", "tftp", "s3", "arn", "gs"):
             if self.offline:
                 raise NeedsNetwork(f"resource requires networking: {shown}")
-            raise FetchError(
-                f"fetching {scheme} resources is not implemented in this build yet ({shown}); "
-                "use a data URL"
-            )
+            if scheme in ("http", "https"):
+                raw = self.http_client().get(url, headers)
+            elif scheme == "tftp":
+                raw = tftp.get(url)
+            else:
+                raise FetchError(
+                    f"fetching {scheme} resources is not implemented in this build yet ({shown}); "
+                    "use a data, http(s) or tftp URL"
+                )
         else:
             raise FetchError(f"unsupported URL scheme {scheme!r} in {shown}")
         data = decompress(raw, compression, shown)

@@ -54,14 +54,8 @@ class Fetched:
 
 
 def _fetch(ctx: StageContext, res: Resource, what: str) -> bytes:
-    assert res.source is not None
     try:
-        return ctx.fetcher.fetch(
-            res.source,
-            compression=res.compression or None,
-            verification=res.verification.hash,
-            headers=tuple((h.name, h.value or "") for h in res.http_headers),
-        )
+        return ctx.fetcher.fetch_resource(res)
     except IgnitionError as e:
         raise StageError(f"fetching {what}: {e}") from e
 
