@@ -24,6 +24,7 @@ from ignition.config.position import locate
 from ignition.config.report import PathElem, Report
 from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
+from ignition.config.validate import validate
 from ignition.errors import ConfigError
 
 SUPPORTED_VERSIONS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0")
@@ -173,6 +174,9 @@ def parse(raw: bytes) -> Parsed:
         where, _, what = str(e).partition(": ")
         report.add("error", f"{what}: set it", _parse_json_path(where))
         raise _fail(report, text) from e
+    report.extend(validate(config, version))
+    if report.is_fatal:
+        raise _fail(report, text)
     _place(report, text)
     return Parsed(config, report, version)
 
