@@ -84,6 +84,8 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         ctx = context(config)
         if stage.applies(config):
             stage.run(ctx)
+        else:
+            logger.info(f"nothing to do in the {opts.stage} stage for this config")
         _save_state(opts, st, plan)
     except IgnitionError as e:
         logger.crit(f"stage failed: {e}")

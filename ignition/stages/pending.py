@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ignition.config.types import Config
 from ignition.stages.base import PendingStage
-
-
-class KargsStage(PendingStage):
-    name: ClassVar[str] = "kargs"
-    issue: ClassVar[str] = "kernel arguments"
 
 
 class DisksStage(PendingStage):
     name: ClassVar[str] = "disks"
     issue: ClassVar[str] = "partitions, RAID, LUKS and filesystems"
 
-
-class MountStage(PendingStage):
-    name: ClassVar[str] = "mount"
-    issue: ClassVar[str] = "mounting the config's filesystems"
-
-
-class UmountStage(PendingStage):
-    name: ClassVar[str] = "umount"
-    issue: ClassVar[str] = "unmounting the config's filesystems"
+    def applies(self, config: Config) -> bool:
+        # As Ignition, the stage has nothing to do without any of these; with
+        # any of them it must not pretend to have done it.
+        s = config.storage
+        return bool(s.disks or s.raid or s.luks or s.filesystems)

@@ -70,6 +70,6 @@ def test_unloadable_plugin_is_a_setup_error(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_pending_stages_are_pending_not_passing() -> None:
     reg = registry.stages()
-    for name in ("kargs", "disks", "mount", "umount"):
-        assert issubclass(reg.get(name), PendingStage)
-    assert not issubclass(reg.get("files"), PendingStage)
+    assert issubclass(reg.get("disks"), PendingStage)
+    for name in ("fetch-offline", "fetch", "kargs", "mount", "files", "umount"):
+        assert not issubclass(reg.get(name), PendingStage)
