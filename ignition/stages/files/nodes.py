@@ -160,8 +160,8 @@ def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
         root.chmod(d.path, d.mode)
     if uid is not None or gid is not None:
         root.chown(d.path, uid, gid)
-    if kind is None and d.mode is not None:
-        root.chmod(d.path, d.mode)  # chown clears setgid/setuid bits; set the mode last
+        if d.mode is not None:
+            root.chmod(d.path, d.mode)  # chown clears setgid/setuid bits; set the mode last
     return created[:1] or [d.path]
 
 
