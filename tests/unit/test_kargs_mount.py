@@ -142,3 +142,23 @@ def test_kargs_without_helper_is_not_supported(tmp_path: Path, monkeypatch: pyte
 def test_kargs_empty_is_a_no_op() -> None:
     config = parse(b'{"ignition": {"version": "3.3.0"}, "kernelArguments": {"shouldExist": []}}').config
     assert not KargsStage().applies(config)
+
+
+def test_mount_points_in_a_home_are_handed_to_the_user(tmp_path: Path) -> None:
+    from ignition.stages.files.passwd import apply_passwd
+
+    cfg = {"ignition": {"version": "3.3.0"}, "passwd": {"users": [{"name": "ann"}]}}
+    ctx, runner = ctx_for(tmp_path, cfg)
+    root = tmp_path / "root"
+    (root / "etc").mkdir()
+    (root / "etc/passwd").write_text("root:x:0:0::/root:/bin/sh\nann:x:1500:1600::/home/ann:/bin/sh\n")
+    (root / "etc/group").write_text("root:x:0:\n")
+    (root / "home/ann/data/deep").mkdir(parents=True)
+    (root / "srv").mkdir()
+    ctx.state.notated_directories.extend(["/home/ann/data", "/home/ann/data/deep", "/srv"])
+    apply_passwd(ctx)  # ann exists: usermod has nothing to change, so no command runs
+    assert runner.calls == []
+    for d in ("home/ann/data", "home/ann/data/deep"):
+        st = os.stat(root / d)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1500, 1600, 0o700)
+    assert os.stat(root / "srv").st_uid == 0

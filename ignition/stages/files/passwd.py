@@ -126,6 +126,22 @@ def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:
     return path
 
 
+def _hand_over_mountpoints(ctx: StageContext) -> None:
+    """Directories the mount stage created inside a user's home (for a
+    filesystem mounted there) belong to that user, as if useradd had made
+    them: without this the user could not use their own home."""
+    for u in ctx.config.passwd.users:
+        entry = lookup_user(ctx.root, u.name) if u.should_exist is not False else None
+        if entry is None:
+            continue
+        uid, gid, home = int(entry[2]), int(entry[3]), entry[5].rstrip("/")
+        for d in ctx.state.notated_directories:
+            if home and d.startswith(home + "/") and ctx.root.kind(d) == "dir":
+                with ctx.logger.op(f"handing mount point {d!r} to user {u.name!r}"):
+                    ctx.root.chown(d, uid, gid)
+                    ctx.root.chmod(d, 0o700)
+
+
 def apply_passwd(ctx: StageContext) -> list[str]:
     """Groups first (users may name them), then users, then their SSH keys.
     Returns the paths to relabel."""
@@ -136,6 +152,7 @@ def apply_passwd(ctx: StageContext) -> list[str]:
         _group(ctx, i, g)
     for i, u in enumerate(passwd.users):
         _user(ctx, i, u)
+    _hand_over_mountpoints(ctx)
     relabel = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/subuid", "/etc/subgid",
                "/etc/.pwd.lock"]
     for u in passwd.users:
