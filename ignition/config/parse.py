@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -20,8 +21,9 @@ from typing import Any
 
 import jsonschema
 
-from ignition.config.position import locate
+from ignition.config.position import line_col, locate
 from ignition.config.report import PathElem, Report
+from ignition.config.schemawalk import fold_keys, unknown_keys
 from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
 from ignition.config.validate import validate
@@ -29,10 +31,46 @@ from ignition.errors import ConfigError
 
 SUPPORTED_VERSIONS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0")
 
-# Semantic versioning 2.0.0, which Ignition's version parsing follows.
-_SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\Z"
+# Ignition reads the version with coreos/go-semver, which is laxer than the
+# semver spec (leading zeros, an empty pre-release), and then compares the
+# whole parsed version, build metadata included, with each spec's.
+_SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]*))?(?:\+([0-9A-Za-z.-]*))?\Z")
+
+# Go's decoder refuses deeper nesting; Python's needs the recursion limit for it.
+MAX_NESTING = 10_000
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def normalize_version(text: str) -> str | None:
+    """The version as Ignition compares it (`03.3.0-` is 3.3.0), or None."""
+    m = _SEMVER.match(text)
+    if not m:
+        return None
+    core = ".".join(str(int(g)) for g in m.groups()[:3])
+    return core + (f"-{m.group(4)}" if m.group(4) else "") + (f"+{m.group(5)}" if m.group(5) else "")
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> object:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _parse_int(digits: str) -> object:
+    # Python refuses to convert very long digit strings; such a number fits
+    # no field anyway, so it becomes a non-integer the schema check rejects.
+    return int(digits) if len(digits) <= 40 else float("inf")
+
+
+def _is_int64(checker: object, inst: object) -> bool:
+    return isinstance(inst, int) and not isinstance(inst, bool) and _INT64[0] <= inst <= _INT64[1]
+
+
+_TYPE_CHECKER = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64)
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, type_checker=_TYPE_CHECKER
 )
 
 
@@ -52,7 +90,8 @@ class Parsed:
 def _validator(version: str) -> jsonschema.protocols.Validator:
     name = "v" + "_".join(version.split(".")[:2]) + ".json"
     schema = json.loads(resources.files("ignition.config.schema").joinpath(name).read_text())
-    return jsonschema.Draft202012Validator(schema)
+    validator: jsonschema.protocols.Validator = _Validator(schema)
+    return validator
 
 
 def _json_type(v: object) -> str:
@@ -77,6 +116,8 @@ _TYPE_WORDS = {"string": "a string", "integer": "an integer", "boolean": "a bool
 
 def _schema_message(err: jsonschema.ValidationError) -> tuple[tuple[PathElem, ...], str]:
     path: tuple[PathElem, ...] = tuple(err.absolute_path)
+    if err.validator == "type" and isinstance(err.instance, int) and not isinstance(err.instance, bool):
+        return path, "is out of range: the value must fit in a signed 64-bit integer"
     if err.validator == "type":
         wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
         words = [_TYPE_WORDS.get(str(t), str(t)) for t in wanted if t != "null"]
@@ -88,28 +129,6 @@ def _schema_message(err: jsonschema.ValidationError) -> tuple[tuple[PathElem, ..
         if m:
             return path + (m.group(1),), "is required"
     return path, err.message
-
-
-def _unknown_keys(root: Mapping[str, Any], schema: Mapping[str, Any], inst: object,
-                  path: tuple[PathElem, ...], report: Report, version: str) -> None:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        schema = root["$defs"][ref.removeprefix("#/$defs/")]
-    if isinstance(inst, dict):
-        props = schema.get("properties")
-        if not isinstance(props, Mapping):
-            return
-        for k, v in inst.items():
-            if k in props:
-                _unknown_keys(root, props[k], v, path + (k,), report, version)
-            else:
-                report.add("warning", f"unused key {k} (spec {version} has no such field; "
-                           "check its spelling and the config version)", path + (k,))
-    elif isinstance(inst, list):
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for i, v in enumerate(inst):
-                _unknown_keys(root, items, v, path + (i,), report, version)
 
 
 def _fail(report: Report, text: str, message: str = "config is not valid") -> ConfigError:
@@ -126,6 +145,31 @@ def _place(report: Report, text: str) -> None:
 
 def parse(raw: bytes) -> Parsed:
     """Parse and validate; raises ConfigError (with the report) when invalid."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, MAX_NESTING + 500))
+    try:
+        return _parse(raw)
+    except RecursionError as e:
+        report = Report()
+        report.add("error", f"invalid JSON: nested more than {MAX_NESTING} levels deep")
+        raise ConfigError("config is not valid:\n" + str(report), report) from e
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _get_folded(d: object, key: str) -> object:
+    """d[key] with Go's key matching: case-insensitive, the last match wins,
+    and a null does not undo an earlier value."""
+    if not isinstance(d, dict):
+        return None
+    found = None
+    for k, v in d.items():
+        if k.lower() == key and (v is not None or found is None):
+            found = v
+    return found
+
+
+def _parse(raw: bytes) -> Parsed:
     report = Report()
     try:
         text = raw.decode("utf-8")
@@ -135,32 +179,40 @@ def parse(raw: bytes) -> Parsed:
     if not text.strip():
         raise EmptyConfig("not a config (empty)", report)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except json.JSONDecodeError as e:
         report.add("error", f"invalid JSON: {e.msg}", line=e.lineno, col=e.colno)
+        raise ConfigError("config is not valid:\n" + str(report), report) from e
+    except _NotJson as e:
+        m = re.search(r"-?\b(NaN|Infinity)\b", text)
+        line, col = line_col(text, m.start()) if m else (0, 0)
+        report.add("error", f"invalid JSON: {e}", line=line, col=col)
         raise ConfigError("config is not valid:\n" + str(report), report) from e
     if not isinstance(data, dict):
         report.add("error", f"the config must be a JSON object, not {_json_type(data)}", line=1, col=1)
         raise _fail(report, text)
 
-    ign = data.get("ignition")
-    version = ign.get("version") if isinstance(ign, dict) else None
+    raw_version = _get_folded(_get_folded(data, "ignition"), "version")
     vpath: tuple[PathElem, ...] = ("ignition", "version")
-    if not isinstance(version, str) or not _SEMVER.match(version):
+    version = normalize_version(raw_version) if isinstance(raw_version, str) else None
+    if version is None:
         report.add("error", "invalid config version (couldn't parse): set ignition.version to one "
                    f"of {', '.join(SUPPORTED_VERSIONS)}", vpath)
         raise _fail(report, text)
     if version not in SUPPORTED_VERSIONS:
-        report.add("error", f"unsupported config version {version}: this build accepts "
+        report.add("error", f"unsupported config version {raw_version}: this build accepts "
                    f"{', '.join(SUPPORTED_VERSIONS)}", vpath)
         raise _fail(report, text)
 
     validator = _validator(version)
     schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
+    data = fold_keys(schema, schema, data, (), report)
+    if isinstance(data.get("ignition"), dict):
+        data["ignition"]["version"] = version
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path, msg = _schema_message(err)
         report.add("error", msg, path)
-    _unknown_keys(schema, schema, data, (), report, version)
+    unknown_keys(schema, schema, data, (), report, version)
     if report.is_fatal:
         raise _fail(report, text)
 

@@ -42,11 +42,10 @@ def partition_key(p: Partition) -> str:
 
 def _partition(report: Report, p: Partition, entry: Path) -> None:
     if p.should_exist is False and (p.label is not None or p.type_guid or p.guid
-                                    or p.start_mib is not None or p.size_mib is not None
-                                    or p.resize):
+                                    or p.start_mib is not None or p.size_mib is not None):
         report.add("error", "shouldExist specified false with other options also specified: a "
                    "partition to delete is matched by number only; remove label, typeGuid, guid, "
-                   "startMiB, sizeMiB and resize", entry)
+                   "startMiB and sizeMiB", entry)
     if not p.number and p.label is None:
         report.add("error", "a partition number >= 1 or a label must be specified: set number "
                    "or label", entry)

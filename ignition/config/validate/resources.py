@@ -134,8 +134,7 @@ def check_ignition(report: Report, ign: Ignition, minor: int) -> None:
     flag_duplicates(report, ((r.source or "", base + ("merge", i), "this merge source")
                              for i, r in enumerate(ign.config.merge)))
     replace = ign.config.replace
-    configured = (replace.compression or replace.http_headers or replace.verification.hash)
-    check_resource(report, replace, base + ("replace",), minor, require_source=bool(configured))
+    check_resource(report, replace, base + ("replace",), minor)
     cas = ign.security.tls.certificate_authorities
     capath: Path = ("ignition", "security", "tls", "certificateAuthorities")
     for i, res in enumerate(cas):
