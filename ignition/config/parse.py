@@ -14,7 +14,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -26,6 +26,9 @@ from ignition.config.report import PathElem, Report
 from ignition.config.schemawalk import fold_keys, unknown_keys
 from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
+from ignition.config.v2.check import V2_VERSIONS
+from ignition.config.v2.notes import origin_path
+from ignition.config.v2.translate import translate_v2_traced
 from ignition.config.validate import validate
 from ignition.errors import ConfigError
 
@@ -199,38 +202,64 @@ def _parse(raw: bytes) -> Parsed:
         report.add("error", "invalid config version (couldn't parse): set ignition.version to one "
                    f"of {', '.join(SUPPORTED_VERSIONS)}", vpath)
         raise _fail(report, text)
+    if version.startswith("2."):
+        return _parse_v2(data, version, report, text)
     if version not in SUPPORTED_VERSIONS:
         report.add("error", f"unsupported config version {raw_version}: this build accepts "
-                   f"{', '.join(SUPPORTED_VERSIONS)}", vpath)
+                   f"{', '.join(SUPPORTED_VERSIONS)} (and the Container Linux specs {', '.join(V2_VERSIONS)})",
+                   vpath)
         raise _fail(report, text)
+    config = _check_v3(data, version, report, text, lambda p: p)
+    _place(report, text)
+    return Parsed(config, report, version)
 
+
+def _parse_v2(data: dict[str, Any], version: str, report: Report, text: str) -> Parsed:
+    """A Container Linux config: translated to spec 3.1.0 as Flatcar does, then
+    checked like any 3.1.0 config, with every report path mapped back to
+    where the user wrote it."""
+    translated, notes, origins = translate_v2_traced(data, version)
+    for n in notes:
+        report.add(n.kind, n.message, n.path)
+    if report.is_fatal:
+        raise _fail(report, text)
+    config = _check_v3(translated, "3.1.0", report, text, lambda p: origin_path(origins, p))
+    _place(report, text)
+    return Parsed(config, report, version)
+
+
+def _check_v3(data: dict[str, Any], version: str, report: Report, text: str,
+              where: Callable[[tuple[PathElem, ...]], tuple[PathElem, ...]]) -> Config:
+    """Schema, unknown keys, translation up to the latest spec, semantic checks.
+    `where` maps a path of `data` to a path of the text the user wrote."""
+    own = Report()
     validator = _validator(version)
     schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
-    data = fold_keys(schema, schema, data, (), report)
+    data = fold_keys(schema, schema, data, (), own)
     if isinstance(data.get("ignition"), dict):
         data["ignition"]["version"] = version
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path, msg = _schema_message(err)
-        report.add("error", msg, path)
-    unknown_keys(schema, schema, data, (), report, version)
-    if report.is_fatal:
+        own.add("error", msg, path)
+    unknown_keys(schema, schema, data, (), own, version)
+    config: Config | None = None
+    if not own.is_fatal:
+        latest, twarnings = translate_to_latest(data, version)
+        for w in twarnings:
+            own.add("warning", w.message, _parse_json_path(w.path))
+        try:
+            config = config_from_dict(latest)
+        except TypeError as err:
+            # A field the spec requires (a path, a name) is null or missing.
+            at, _, what = str(err).partition(": ")
+            own.add("error", f"{what}: set it", _parse_json_path(at))
+        if config is not None:
+            own.extend(validate(config, version))
+    for entry in own.entries:
+        report.add(entry.kind, entry.message, where(entry.path))
+    if report.is_fatal or config is None:
         raise _fail(report, text)
-
-    latest, twarnings = translate_to_latest(data, version)
-    for w in twarnings:
-        report.add("warning", w.message, _parse_json_path(w.path))
-    try:
-        config = config_from_dict(latest)
-    except TypeError as e:
-        # A field the spec requires (a path, a name) is null or missing.
-        where, _, what = str(e).partition(": ")
-        report.add("error", f"{what}: set it", _parse_json_path(where))
-        raise _fail(report, text) from e
-    report.extend(validate(config, version))
-    if report.is_fatal:
-        raise _fail(report, text)
-    _place(report, text)
-    return Parsed(config, report, version)
+    return config
 
 
 def _parse_json_path(p: str) -> tuple[PathElem, ...]:

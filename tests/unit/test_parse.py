@@ -31,7 +31,8 @@ def test_unparsable_version(version: str) -> None:
     assert err.startswith("error at $.ignition.version, line 1 col")
 
 
-@pytest.mark.parametrize("version", ["3.7.0", "3.6.0-experimental", "3.4.0-experimental", "2.3.0", "4.0.0"])
+@pytest.mark.parametrize("version", ["3.7.0", "3.6.0-experimental", "3.4.0-experimental", "2.5.0-experimental",
+                                     "1.0.0", "4.0.0"])
 def test_unsupported_version(version: str) -> None:
     (err,) = errors_of(json.dumps({"ignition": {"version": version}}))
     assert f"unsupported config version {version}" in err
@@ -100,3 +101,21 @@ def test_locate_handles_duplicates_escapes_and_missing_paths() -> None:
     text = '{"a": {"b\\"x": 1, "c": [10, {"d": 2}]},\n "a": {"c": [0,\n  5]}}'
     assert locate(text, ["a", "c", 1]) == (3, 3)  # the last duplicate key wins, as in the decoder
     assert locate(text, ["a", "nope"]) == (2, 7)  # deepest existing ancestor
+
+
+@pytest.mark.parametrize("version", ["2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0"])
+def test_container_linux_specs_are_translated(version: str) -> None:
+    cfg = {"ignition": {"version": version},
+           "storage": {"files": [{"filesystem": "root", "path": "/etc/hostname", "contents": {"source": "data:,a"}}]}}
+    p = parse(json.dumps(cfg).encode())
+    assert p.version == version
+    (f,) = p.config.storage.files
+    assert (f.path, f.overwrite, f.contents.source) == ("/etc/hostname", True, "data:,a")
+
+
+def test_errors_in_a_translated_config_point_into_the_original_text() -> None:
+    text = ('{"ignition": {"version": "2.2.0"},\n "storage": {"files": [\n'
+            '  {"filesystem": "root", "path": "/a", "mode": 420, "contents": {"source": "data:,x",\n'
+            '   "verification": {"hash": "sha512-00"}}}]}}')
+    (err,) = errors_of(text)
+    assert err.startswith("error at $.storage.files.0.contents.verification.hash, line 4 col")
