@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 FW_CFG_CONFIG = "/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config"
+METADATA_URL_PREFIX = "IGNITION_METADATA_URL_"
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,14 @@ class Environment:
     system_runtime_config_dir: str = "/run/ignition"  # IGNITION_SYSTEM_RUNTIME_CONFIG_DIR
     fw_cfg_dir: str = FW_CFG_CONFIG  # IGNITION_QEMU_FW_CFG_DIR (ours, for tests)
     boot_id_path: str = "/proc/sys/kernel/random/boot_id"
+    # Ours, for tests and unusual clouds: a provider's metadata base URL,
+    # IGNITION_METADATA_URL_<PLATFORM> (e.g. _AWS=http://127.0.0.1:8080), as (platform, url) pairs.
+    metadata_urls: tuple[tuple[str, str], ...] = ()
+    # Ours: a directory whose subdirectories stand in for mounted config drives,
+    # one per filesystem label (config-2, cidata, ...); no mount is done then.
+    config_drive_dir: str | None = None  # IGNITION_CONFIG_DRIVE_DIR
+    dev_dir: str = "/dev"  # IGNITION_DEV_DIR (ours): where disk/by-label and the CD-ROMs sr* are
+    networkd_leases_dir: str = "/run/systemd/netif/leases"  # IGNITION_NETWORKD_LEASES_DIR (ours)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -36,7 +45,21 @@ class Environment:
                 "IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", d.system_runtime_config_dir
             ),
             fw_cfg_dir=env.get("IGNITION_QEMU_FW_CFG_DIR", d.fw_cfg_dir),
+            metadata_urls=tuple(sorted(
+                (k[len(METADATA_URL_PREFIX):].lower().replace("_", "-"), v)
+                for k, v in env.items() if k.startswith(METADATA_URL_PREFIX) and v
+            )),
+            config_drive_dir=env.get("IGNITION_CONFIG_DRIVE_DIR") or None,
+            dev_dir=env.get("IGNITION_DEV_DIR", d.dev_dir),
+            networkd_leases_dir=env.get("IGNITION_NETWORKD_LEASES_DIR", d.networkd_leases_dir),
         )
+
+    def metadata_url(self, platform: str) -> str | None:
+        """The overridden metadata base URL of `platform`, if any."""
+        for name, url in self.metadata_urls:
+            if name == platform:
+                return url
+        return None
 
     @property
     def system_dirs(self) -> tuple[str, str, str]:

@@ -1,0 +1,14 @@
+"""Platform `nutanix`: the user data on the OpenStack-style config drive
+labelled `config-2`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from ignition.providers.configdrive import ConfigDriveProvider
+
+
+class NutanixProvider(ConfigDriveProvider):
+    name: ClassVar[str] = "nutanix"
+    sources: ClassVar[Sequence[tuple[str, str]]] = (("config-2", "/openstack/latest/user_data"),)
