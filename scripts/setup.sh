@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: build deps of pyparted, the tools the stages call, and
-# Debian's Go Ignition (the oracle of the differential tests).
+# Debian packages: build deps of pyparted, the tools the stages call,
+# Debian's Go Ignition (the oracle of the differential tests), and what the
+# QEMU vm-tests build and boot with (dracut-core, not `dracut`, which would
+# take over the build machine's own initramfs generation).
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc pkg-config libparted-dev
   util-linux udev e2fsprogs passwd
+  fdisk xfsprogs btrfs-progs dosfstools gdisk mdadm cryptsetup-bin time
   ignition
+  qemu-system-x86 dracut-core dracut-network cpio zstd kmod
 )
 
 missing=()

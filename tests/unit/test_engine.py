@@ -114,13 +114,13 @@ def test_stage_entries_carry_stage_platform_and_the_fetched_message_id(m: Machin
     assert "op(1): [finished] fetching config from platform file" in m.sink.text
 
 
-def test_disks_stage_not_landed_fails_loudly_when_it_has_work(m: Machine) -> None:
+def test_work_the_disks_stage_cannot_do_yet_fails_loudly_before_any_disk(m: Machine) -> None:
     m.config({"ignition": {"version": "3.3.0"},
-              "storage": {"filesystems": [{"device": "/dev/vdb", "format": "ext4", "wipeFilesystem": True}]}})
+              "storage": {"raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/vdb", "/dev/vdc"]}]}})
     assert m.run("fetch-offline") == 0
     assert m.run("disks") == engine.EXIT_FAILED
     (crit,) = m.sink.critical()
-    assert "not implemented" in crit and "disks" in crit
+    assert "not implemented" in crit and "raid" in crit
 
 
 @pytest.mark.parametrize("stage", ["kargs", "disks", "mount", "umount"])

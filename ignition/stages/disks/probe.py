@@ -1,0 +1,51 @@
+"""One read-only probe of every device the config names, before any plan."""
+
+from __future__ import annotations
+
+import os
+
+from ignition import distro
+from ignition.config.types import Config
+from ignition.errors import StageError
+from ignition.run import Runner
+from ignition.stages.disks.gpt import read_disk
+from ignition.stages.disks.model import DiskState, FsInfo
+
+
+def probe_disks(config: Config) -> dict[str, DiskState]:
+    """Config device path -> what its GPT says. Paths are resolved once (the
+    dev_aliases idea): later writes go to this node even if a by-* link moves."""
+    out: dict[str, DiskState] = {}
+    for disk in config.storage.disks:
+        node = os.path.realpath(disk.device)
+        try:
+            out[disk.device] = read_disk(node)
+        except OSError as e:
+            raise StageError(f"reading the partition table of {disk.device}: {e.strerror or e}; "
+                             "check the disk's device path") from e
+    return out
+
+
+def parse_export(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def probe_filesystem(run: Runner, device: str) -> FsInfo:
+    """blkid's low-level probe (no cache): the signature really on the device."""
+    res = run.run([distro.tool("blkid"), "-p", "-o", "export", device], probe=True, check=False)
+    if res.returncode == 2:
+        return FsInfo()
+    err = res.stderr.decode("utf-8", "replace")
+    if "ambivalent" in err:
+        return FsInfo(ambivalent=True)
+    if res.returncode != 0:
+        raise StageError(f"probing {device} with blkid: exit status {res.returncode}: {err.strip()}")
+    kv = parse_export(res.stdout.decode("utf-8", "replace"))
+    # A partition table is not a filesystem: a disk with one counts as "has something".
+    kind = kv.get("TYPE", "") or ("partition table " + kv["PTTYPE"] if "PTTYPE" in kv else "")
+    return FsInfo(kind, kv.get("LABEL", ""), kv.get("UUID", ""))
