@@ -87,11 +87,17 @@ class Fetcher:
                 raw = self.http_client().get(url, headers)
             elif scheme == "tftp":
                 raw = tftp.get(url)
+            elif scheme == "gs":
+                from ignition.resources import gcs
+
+                raw = gcs.fetch(url, self.http_client(), self.logger)
             else:
-                raise FetchError(
-                    f"fetching {scheme} resources is not implemented in this build yet ({shown}); "
-                    "use a data, http(s) or tftp URL"
-                )
+                from ignition.resources import s3
+
+                if compression:  # Ignition's ErrCompressionUnsupported
+                    raise FetchError(f"compression is not supported with {scheme} URLs ({shown}): "
+                                     "store the object uncompressed and drop `compression`")
+                raw = s3.fetch(url, self.http_client(), self.logger)
         else:
             raise FetchError(f"unsupported URL scheme {scheme!r} in {shown}")
         data = decompress(raw, compression, shown)

@@ -229,8 +229,8 @@ def test_fetch_offline_needs_network(scheme: str) -> None:
         assert secret not in message
 
 
-def test_fetch_network_online_not_implemented_without_secrets() -> None:
-    # s3 is still unimplemented; http(s) and tftp really fetch now (tests/unit/test_http.py).
+def test_fetch_online_error_without_secrets() -> None:
+    # An s3 URL with userinfo is no valid bucket: refused before any connection, secrets hidden.
     url = "s3://user:pa55w0rd@host.example/c.ign?token=s3cret"
     with pytest.raises(FetchError) as exc:
         fetcher().fetch(url)

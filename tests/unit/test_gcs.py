@@ -1,0 +1,258 @@
+"""gs:// resources: URL conversion to the JSON API, GCE detection, the
+metadata server's OAuth token, anonymous reads, against fakes on 127.0.0.1.
+
+IGNITION_GCS_URL and IGNITION_GCE_METADATA_URL point at the fake; an autouse
+fence fails any test that resolves or connects to a non-loopback address
+(test_the_fence_stops_the_real_endpoints shows that it does).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import ipaddress
+import re
+import socket
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Request, Response
+
+from ignition.config.types import Timeouts
+from ignition.errors import FetchError
+from ignition.log import Logger
+from ignition.resources import gcs
+from ignition.resources.fetcher import Fetcher
+from ignition.resources.http import HttpClient
+
+pytestmark = pytest.mark.allow_socket
+
+ACCESS_TOKEN = "ya29.FaKeAcCeSsToKeN-0123456789"
+SA = "/computeMetadata/v1/instance/service-accounts/default"
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
+        self.lines.append(message)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    refused: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if not _is_loopback(name):
+            refused.append(name)
+            raise AssertionError(f"a unit test tried to resolve non-loopback {name!r}")
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and not _is_loopback(str(address[0])):
+            refused.append(str(address[0]))
+            raise AssertionError(f"a unit test tried to connect to non-loopback {address[0]!r}")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return refused
+
+
+@pytest.fixture(scope="module")
+def _module_server() -> Iterator[HTTPServer]:
+    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def server(_module_server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
+    _module_server.clear()
+    base = f"http://127.0.0.1:{_module_server.port}"
+    monkeypatch.setenv("IGNITION_GCS_URL", base + "/gcs")
+    monkeypatch.setenv("IGNITION_GCE_METADATA_URL", base + "/md")
+    yield _module_server
+    _module_server.clear()
+
+
+@pytest.fixture
+def sink() -> ListSink:
+    return ListSink()
+
+
+def client(sink: ListSink) -> HttpClient:
+    return HttpClient(Logger(sink), Timeouts(http_total=5))
+
+
+def logger(sink: ListSink, platform: str = "gcp") -> Logger:
+    return Logger(sink, stage="files", platform=platform)
+
+
+class Recorder:
+    def __init__(self, body: bytes = b"gcs-bytes", status: int = 200) -> None:
+        self.body = body
+        self.status = status
+        self.requests: list[Request] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(request)
+        return Response(self.body, status=self.status)
+
+
+def fake_metadata(server: HTTPServer, expires_in: int = 3599) -> None:
+    flavor = {"Metadata-Flavor": "Google"}
+    server.expect_request("/md" + SA + "/scopes", headers=flavor).respond_with_data(
+        "https://www.googleapis.com/auth/devstorage.read_only\n")
+    server.expect_request("/md" + SA + "/token", headers=flavor,
+                          query_string={"scopes": gcs.SCOPE}).respond_with_json(
+        {"access_token": ACCESS_TOKEN, "expires_in": expires_in, "token_type": "Bearer"})
+
+
+def raw_uri(request: Request) -> str:
+    return str(request.environ["RAW_URI"])
+
+
+# URLs
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("gs://my-bucket/config.ign", "/storage/v1/b/my-bucket/o/config.ign?alt=media"),
+    ("gs://my-bucket/dir/sub/a b+c.ign", "/storage/v1/b/my-bucket/o/dir%2Fsub%2Fa%20b%2Bc.ign?alt=media"),
+    ("gs://my-bucket//lead/%23x%3F.ign", "/storage/v1/b/my-bucket/o/lead%2F%23x%3F.ign?alt=media"),
+    ("gs://my.bucket/ü~=.ign", "/storage/v1/b/my.bucket/o/%C3%BC~%3D.ign?alt=media"),
+])
+def test_gs_urls_become_json_api_media_urls(url: str, expected: str) -> None:
+    assert gcs.object_url(url) == "https://storage.googleapis.com" + expected
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("gs://my-bucket", "names no object"),
+    ("gs://my-bucket/", "names no object"),
+    ("gs:///obj", "invalid GCS bucket"),
+    ("gs://user:pa55w0rd@bucket/obj", "invalid GCS bucket"),
+])
+def test_invalid_gs_urls(url: str, message: str) -> None:
+    with pytest.raises(FetchError, match=re.escape(message)) as exc:
+        gcs.parse(url)
+    assert "pa55w0rd" not in str(exc.value)
+
+
+def test_gce_detection(tmp_path: Path) -> None:
+    dmi = tmp_path / "product_name"
+    assert gcs.on_gce("metal", {"IGNITION_GCE_METADATA_URL": "http://127.0.0.1:1"}, str(dmi))
+    assert not gcs.on_gce("gcp", {"IGNITION_GCE_METADATA_URL": ""}, str(dmi))
+    assert gcs.on_gce("gcp", {}, str(dmi))
+    assert not gcs.on_gce("metal", {}, str(dmi))
+    dmi.write_text("Google Compute Engine\n")
+    assert gcs.on_gce("metal", {}, str(dmi))
+    dmi.write_text("Standard PC (Q35 + ICH9, 2009)\n")
+    assert not gcs.on_gce("metal", {}, str(dmi))
+
+
+# against a fake metadata server and a fake storage API
+
+
+def test_on_gce_the_read_carries_the_metadata_token(server: HTTPServer, sink: ListSink) -> None:
+    fake_metadata(server)
+    obj = Recorder(b'{"ignition":{"version":"3.4.0"}}')
+    server.expect_request("/gcs/storage/v1/b/my-bucket/o/dir/c.ign", query_string="alt=media").respond_with_handler(obj)
+    data = gcs.fetch("gs://my-bucket/dir/c.ign", client(sink), logger(sink))
+    assert data == b'{"ignition":{"version":"3.4.0"}}'
+    (req,) = obj.requests
+    assert raw_uri(req) == "/gcs/storage/v1/b/my-bucket/o/dir%2Fc.ign?alt=media"
+    assert req.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert "using the instance's service account for GCS" in sink.text
+    assert ACCESS_TOKEN not in sink.text
+
+
+def test_the_token_is_reused_until_it_expires(server: HTTPServer, sink: ListSink) -> None:
+    fake_metadata(server)
+    server.expect_request("/gcs/storage/v1/b/my-bucket/o/a").respond_with_data(b"a")
+    server.expect_request("/gcs/storage/v1/b/my-bucket/o/b").respond_with_data(b"b")
+    http = client(sink)
+    assert gcs.fetch("gs://my-bucket/a", http, logger(sink)) == b"a"
+    assert gcs.fetch("gs://my-bucket/b", http, logger(sink)) == b"b"
+    assert [r.path for r, _ in server.log].count("/md" + SA + "/token") == 1
+
+
+def test_anonymous_when_not_on_gce(server: HTTPServer, sink: ListSink, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("IGNITION_GCE_METADATA_URL", "")
+    obj = Recorder(b"public")
+    server.expect_request("/gcs/storage/v1/b/pub/o/k.ign").respond_with_handler(obj)
+    assert gcs.fetch("gs://pub/k.ign", client(sink), logger(sink, "metal"), dmi_path=str(tmp_path / "none")) == (
+        b"public")
+    assert "Authorization" not in obj.requests[0].headers
+    assert not [r for r, _ in server.log if r.path.startswith("/md/")]
+
+
+def test_anonymous_when_the_instance_has_no_service_account(server: HTTPServer, sink: ListSink) -> None:
+    server.expect_request("/md" + SA + "/scopes").respond_with_data("", status=404)
+    obj = Recorder(b"public")
+    server.expect_request("/gcs/storage/v1/b/pub/o/k.ign").respond_with_handler(obj)
+    assert gcs.fetch("gs://pub/k.ign", client(sink), logger(sink)) == b"public"
+    assert "Authorization" not in obj.requests[0].headers
+    assert "falling back to unauthenticated GCS access: no service account" in sink.text
+
+
+def test_a_failing_token_endpoint_is_an_error(server: HTTPServer, sink: ListSink) -> None:
+    server.expect_request("/md" + SA + "/scopes").respond_with_data("scope")
+    server.expect_request("/md" + SA + "/token").respond_with_data("denied", status=403)
+    with pytest.raises(FetchError, match="getting an OAuth token for GCS from the metadata server: HTTP 403"):
+        gcs.fetch("gs://b-1/k", client(sink), logger(sink))
+
+
+def test_403_and_404(server: HTTPServer, sink: ListSink) -> None:
+    fake_metadata(server)
+    server.expect_request("/gcs/storage/v1/b/priv/o/k").respond_with_data(b"{}", status=403)
+    server.expect_request("/gcs/storage/v1/b/priv/o/gone").respond_with_data(b"{}", status=404)
+    http = client(sink)
+    with pytest.raises(FetchError) as exc:
+        gcs.fetch("gs://priv/k", http, logger(sink))
+    assert "HTTP 403" in str(exc.value) and "service account may not read it" in str(exc.value)
+    assert ACCESS_TOKEN not in str(exc.value) and ACCESS_TOKEN not in sink.text
+    with pytest.raises(FetchError, match=r"fetching gs://priv/gone: resource not found"):
+        gcs.fetch("gs://priv/gone", http, logger(sink))
+
+
+def test_through_the_fetcher_with_gzip_and_verification(server: HTTPServer, sink: ListSink) -> None:
+    fake_metadata(server)
+    server.expect_request("/gcs/storage/v1/b/my-bucket/o/c.ign.gz").respond_with_data(gzip.compress(b"plain"))
+    good = "sha512-" + hashlib.sha512(b"plain").hexdigest()
+    fetcher = Fetcher(logger(sink))
+    assert fetcher.fetch("gs://my-bucket/c.ign.gz", compression="gzip", verification=good) == b"plain"
+
+
+# the fence
+
+
+def test_the_fence_stops_the_real_endpoints(monkeypatch: pytest.MonkeyPatch, sink: ListSink,
+                                            _loopback_only: list[str]) -> None:
+    monkeypatch.delenv("IGNITION_GCS_URL", raising=False)
+    monkeypatch.delenv("IGNITION_GCE_METADATA_URL", raising=False)
+    with pytest.raises(AssertionError, match=r"non-loopback '169\.254\.169\.254'"):
+        gcs.fetch("gs://b-1/k", client(sink), logger(sink, "gcp"))
+    monkeypatch.setenv("IGNITION_GCE_METADATA_URL", "")
+    with pytest.raises(AssertionError, match=r"non-loopback 'storage\.googleapis\.com'"):
+        gcs.fetch("gs://b-1/k", client(sink), logger(sink, "metal"))
+    assert _loopback_only == ["169.254.169.254", "storage.googleapis.com"]
