@@ -1,0 +1,34 @@
+#!/bin/bash
+# dracut sets moddir, initdir and the systemd*dir variables when it sources this.
+# shellcheck disable=SC2154
+# vm-tests only: ends every boot by powering the VM off (QEMU runs with
+# -no-reboot and exits), and first prints what the harness checks:
+# Ignition's journal entries as JSON, one per console line after a marker,
+# so priorities and fields are asserted, not guessed from console text.
+# - the initrd's work is done: vmtest-poweroff.service;
+# - emergency mode (`rd.shell=0 rd.emergency=poweroff`): the
+#   shutdown-emergency hook, which dracut-emergency sources before powering off.
+# With `vmtest.selfcheck` on the command line, vmtest-selfcheck.service first
+# checks that the embedded Python loads its native libraries.
+
+check() {
+    return 255
+}
+
+depends() {
+    echo systemd dracut-systemd
+}
+
+install() {
+    inst_multiple journalctl
+    inst_script "$moddir/vmtest-report.sh" /usr/bin/vmtest-report
+    inst_hook shutdown-emergency 10 "$moddir/vmtest-emergency.sh"
+    inst_script "$moddir/vmtest-selfcheck.sh" /usr/bin/vmtest-selfcheck
+    inst_multiple sed
+    mkdir -p "$initdir/$systemdsystemunitdir/initrd.target.wants"
+    local unit
+    for unit in vmtest-poweroff.service vmtest-selfcheck.service; do
+        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
+        ln_r "$systemdsystemunitdir/$unit" "$systemdsystemunitdir/initrd.target.wants/$unit"
+    done
+}
