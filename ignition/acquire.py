@@ -1,19 +1,29 @@
 """Finding the machine's config, in Ignition's order of precedence: the kernel
 command line, then a system `user.ign`, then the platform's provider. No config
-at all is not an error: the machine is provisioned with an empty config."""
+at all is not an error: the machine is provisioned with an empty config.
+
+The user config is rendered (its merges and replaces followed, see render.py)
+and its CA bundles are inlined as data URLs: that is what the config cache holds.
+The system base configs are not cached: every stage reads them again and layers
+`empty <- base <- user`, as Ignition does.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 
+from ignition.config.merge import merge
 from ignition.config.parse import EmptyConfig, parse
 from ignition.config.types import Config, config_from_dict, config_to_dict
 from ignition.context import ProviderContext
-from ignition.errors import FetchError
-from ignition.log import MSG_CONFIG_FETCHED
+from ignition.environment import Environment
+from ignition.errors import ConfigError, FetchError
+from ignition.log import Logger
 from ignition.providers import Provider, cmdline, system
+from ignition.render import Fetchers, Renderer, Settings, log_fetched
 from ignition.state import FetchedConfig
 
 EMPTY = {"ignition": {"version": "3.6.0"}}
@@ -21,7 +31,13 @@ EMPTY = {"ignition": {"version": "3.6.0"}}
 
 @dataclass(frozen=True)
 class Acquired:
-    config: Config
+    config: Config  # the rendered user config, CAs inlined: what the cache holds
+    fetched: tuple[FetchedConfig, ...]
+
+
+@dataclass(frozen=True)
+class Base:
+    config: Config | None  # None: no base config at all
     fetched: tuple[FetchedConfig, ...]
 
 
@@ -29,7 +45,67 @@ def empty_config() -> Config:
     return config_from_dict(EMPTY)
 
 
-def acquire(ctx: ProviderContext, provider: Provider) -> Acquired:
+def layer(base: Config | None, user: Config) -> Config:
+    """What a stage runs with: empty <- base <- user."""
+    return user if base is None else merge(merge(empty_config(), base), user)
+
+
+def base_configs(env: Environment, platform: str, logger: Logger) -> Base:
+    """The system base configs merged in Ignition's order: the fragments of `base.d`
+    across the three system dirs (a name in a higher-priority dir hides the same name in
+    a lower one) in sorted name order, then those of `base.platform.d/<platform>`."""
+    merged: Config | None = None
+    fetched: list[FetchedConfig] = []
+    for sub in ("base.d", os.path.join("base.platform.d", platform)):
+        for path in _fragments(env, sub):
+            cfg = _read_base(path, logger)
+            if cfg is None:
+                continue
+            merged = cfg if merged is None else merge(merged, cfg)
+            fetched.append(FetchedConfig("base", path, False))
+    return Base(merged, tuple(fetched))
+
+
+def _fragments(env: Environment, sub: str) -> list[str]:
+    chosen: dict[str, str] = {}
+    for directory in reversed(env.system_dirs):  # lowest priority first: later ones override
+        d = os.path.join(directory, sub)
+        try:
+            names = os.listdir(d)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as e:
+            raise FetchError(f"reading the base config directory {d}: {e.strerror}") from e
+        for name in names:
+            path = os.path.join(d, name)
+            if os.path.isfile(path):
+                chosen[name] = path
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def _read_base(path: str, logger: Logger) -> Config | None:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise FetchError(f"reading the base config {path}: {e.strerror}") from e
+    try:
+        parsed = parse(raw)
+    except EmptyConfig:
+        logger.info(f"the base config {path} is empty; ignoring it")
+        return None
+    except ConfigError as e:
+        raise ConfigError(f"the base config {path} is not valid; fix or remove it: {e}", e.report) from e
+    for entry in parsed.report.entries:
+        logger.warning(f"{path}: {entry}")
+    return parsed.config
+
+
+def acquire(ctx: ProviderContext, provider: Provider, *, fetchers: Fetchers | None = None,
+            base: Config | None = None) -> Acquired:
+    """The user config, rendered, with its CAs inlined. `base` (the merged base configs)
+    lends its fetch settings to the fetches of referenced configs and CAs."""
+    fetchers = fetchers or Fetchers(ctx.logger, ctx.fetcher.offline)
     raw: bytes | None
     found = cmdline.fetch_config(ctx) or system.fetch_config(ctx)
     if found is not None:
@@ -49,20 +125,12 @@ def acquire(ctx: ProviderContext, provider: Provider) -> Acquired:
         return Acquired(empty_config(), ())
     for entry in parsed.report.entries:
         ctx.logger.warning(str(entry))
-    ctx.logger.info(
-        f'fetched user config from "{source}"',
-        MESSAGE_ID=MSG_CONFIG_FETCHED,
-        IGNITION_CONFIG_TYPE="user",
-        IGNITION_CONFIG_SRC=source,
-        IGNITION_CONFIG_REFERENCED="false",
-    )
-    cfg = parsed.config.ignition.config
-    if cfg.merge or cfg.replace.source:
-        raise FetchError(
-            "ignition.config.merge and ignition.config.replace are not supported in this build yet; "
-            "inline the referenced configs"
-        )
-    return Acquired(parsed.config, (FetchedConfig("user", source, False),))
+    user = FetchedConfig("user", source, False)
+    log_fetched(ctx.logger, user)
+    renderer = Renderer(ctx.logger, fetchers, [user])
+    rendered = renderer.render(parsed.config, base)
+    config = fetchers.inline_cas(rendered, Settings.of(layer(base, rendered)))
+    return Acquired(config, tuple(renderer.fetched))
 
 
 def cache_bytes(config: Config) -> bytes:

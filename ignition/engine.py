@@ -19,6 +19,7 @@ from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError
 from ignition.log import Logger, Sink, default_sink
 from ignition.plan import Plan
 from ignition.providers import Provider
+from ignition.render import Fetchers, log_fetched
 from ignition.resources.fetcher import Fetcher
 from ignition.run import RecordingRunner, Runner
 from ignition.stages.base import Stage
@@ -65,30 +66,34 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
     plan = Plan() if opts.dry_run else None
     runner = Runner(logger) if plan is None else RecordingRunner(logger, plan)
     root = Sysroot(opts.root) if plan is None else DryRunSysroot(opts.root, plan)
-    fetcher = Fetcher(logger, offline=stage.config_source == "fetch" and stage.offline)
-    pctx = ProviderContext(opts.platform, logger, runner, fetcher, env, opts.fetch_timeout, opts.dry_run)
+    # Every Fetcher is built from the config it serves; until the config is known (the
+    # provider's own fetch) Ignition's defaults apply, bounded by -fetch-timeout.
+    fetchers = Fetchers(logger, offline=stage.config_source == "fetch" and stage.offline)
+    pctx = ProviderContext(opts.platform, logger, runner, fetchers.provider(opts.fetch_timeout), env,
+                           opts.fetch_timeout, opts.dry_run)
 
-    def context(config: Config) -> StageContext:
+    def context(config: Config, fetcher: Fetcher) -> StageContext:
         return StageContext(config, root, runner, fetcher, st, opts.platform, logger, env,
                             opts.paths, opts.dry_run, plan)
 
     try:
         try:
-            config = _config(stage, provider, opts, pctx, st, plan)
+            config = _config(stage, provider, opts, pctx, fetchers, st, plan)
         except NeedsNetwork as e:
             if not (stage.config_source == "fetch" and stage.offline):
                 raise
-            signal_neednet(context(acquire.empty_config()), str(e))
+            signal_neednet(context(acquire.empty_config(), pctx.fetcher), str(e))
             _save_state(opts, st, plan)
             return EXIT_OK
-        ctx = context(config)
+        ctx = context(config, fetchers.for_config(config))
         if stage.applies(config):
             stage.run(ctx)
         else:
             logger.info(f"nothing to do in the {opts.stage} stage for this config")
         _save_state(opts, st, plan)
     except IgnitionError as e:
-        logger.crit(f"stage failed: {e}")
+        # One line: it is what an operator sees on the console before emergency mode.
+        logger.crit("stage failed: " + "; ".join(line.strip() for line in str(e).splitlines() if line.strip()))
         return EXIT_FAILED
     except Exception as e:  # a bug: still one clear CRITICAL line, details at debug
         for line in traceback.format_exc().splitlines():
@@ -103,10 +108,15 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
     return EXIT_OK
 
 
-def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderContext,
+def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderContext, fetchers: Fetchers,
             st: state_mod.State, plan: Plan | None) -> Config:
+    """The config the stage runs with: empty <- base configs <- user config. Fetch stages
+    acquire and render the user config and cache it; the others read the cache. The base
+    configs are never cached: every stage reads them again, as Ignition does."""
+    fetching = stage.config_source == "fetch"
+    base = acquire.base_configs(pctx.env, opts.platform, pctx.logger)
     cache = opts.paths.config_cache
-    if stage.config_source == "cache":
+    if not fetching:
         try:
             with open(cache, "rb") as f:
                 raw = f.read()
@@ -115,23 +125,29 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
                 raise StageError(f"the config cache {cache} does not exist: the fetch-offline "
                                  "(and, when it needs the network, fetch) stage must run first") from e
             pctx.logger.info(f"dry run: no config cache at {cache}, acquiring the config as fetch would")
-            return acquire.acquire(pctx, provider).config
+            user = acquire.acquire(pctx, provider, fetchers=fetchers, base=base.config).config
+            return acquire.layer(base.config, user)
         except OSError as e:
             raise StageError(f"reading the config cache {cache}: {e.strerror}") from e
         try:
-            return parse(raw).config
+            user = parse(raw).config
         except ConfigError as e:
             raise StageError(f"the config cache {cache} is not a valid config ({e}); "
                              "rerun the fetch stages") from e
+        for path in (c.source for c in base.fetched):
+            pctx.logger.info(f"merging the base config {path} under the cached config")
+        return acquire.layer(base.config, user)
 
-    got = acquire.acquire(pctx, provider)
-    st.fetched_configs = list(got.fetched)
+    for record in base.fetched:
+        log_fetched(pctx.logger, record)
+    got = acquire.acquire(pctx, provider, fetchers=fetchers, base=base.config)
+    st.fetched_configs = list(base.fetched) + list(got.fetched)
     data = acquire.cache_bytes(got.config)
     if plan is not None:
         plan.add("write", cache, type="config cache", mode="0640", size=len(data))
     else:
         write_private(cache, data, 0o640)
-    return got.config
+    return acquire.layer(base.config, got.config)
 
 
 def _save_state(opts: Options, st: state_mod.State, plan: Plan | None) -> None:

@@ -420,17 +420,17 @@ def test_acquire_fetched_entry_from_provider_names_platform(setup: Setup) -> Non
     assert srcs == ["fake"]
 
 
-@pytest.mark.parametrize(
-    "ignition_config",
-    [
-        {"merge": [{"source": "data:,%7B%7D"}]},
-        {"replace": {"source": "data:,%7B%7D"}},
-    ],
-)
-def test_acquire_merge_or_replace_not_supported(setup: Setup, ignition_config: dict[str, object]) -> None:
-    raw = json.dumps({"ignition": {"version": "3.6.0", "config": ignition_config}}).encode()
-    with pytest.raises(FetchError, match="not supported"):
-        acquire(setup.ctx, FakeProvider(raw))
+@pytest.mark.parametrize("how", ["merge", "replace"])
+def test_acquire_renders_merge_and_replace(setup: Setup, how: str) -> None:
+    child = data_url(config_with_file("/from-child"))
+    ref: object = [{"source": child}] if how == "merge" else {"source": child}
+    raw = json.dumps({"ignition": {"version": "3.6.0", "config": {how: ref}},
+                      "storage": {"files": [{"path": "/from-parent"}]}}).encode()
+    acquired = acquire(setup.ctx, FakeProvider(raw))
+    expected = ["/from-parent", "/from-child"] if how == "merge" else ["/from-child"]
+    assert file_paths(acquired) == expected
+    assert acquired.fetched[0] == FetchedConfig("user", "fake", False)
+    assert acquired.fetched[1].referenced and acquired.fetched[1].kind == "user"
 
 
 def test_acquire_invalid_config_raises(setup: Setup) -> None:
