@@ -126,8 +126,10 @@ class Sysroot:
     def write_file(
         self, path: str, data: bytes, mode: int = 0o644, uid: int | None = None, gid: int | None = None
     ) -> None:
-        """Write atomically: a temp file in the same directory, fsync, rename,
-        fsync the directory. A reader sees the old file or the new, never half."""
+        """Write atomically: a temp file in the same directory, renamed over the
+        target, so a reader sees the old file or the new, never half. Durability
+        comes from one sync() at the end of the stage: an fsync per file would
+        cost more than the writing itself (Ignition does neither)."""
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)
@@ -139,17 +141,15 @@ class Sysroot:
                 if uid is not None or gid is not None:
                     os.fchown(f.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
                 os.fchmod(f.fileno(), mode)
-                os.fsync(f.fileno())
             os.rename(tmp, host)
         except BaseException:
             with _ignore_missing():
                 os.unlink(tmp)
             raise
-        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+
+    def sync(self) -> None:
+        """Flush everything written to disk (once, at the end of a stage)."""
+        os.sync()
 
     def kind(self, path: str) -> str | None:
         """"file", "dir", "link", "other", or None when nothing is there."""
@@ -199,7 +199,6 @@ class Sysroot:
         fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, data)
-            os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -299,6 +298,9 @@ class DryRunSysroot(Sysroot):
 
     def chmod(self, path: str, mode: int) -> None:
         self.plan.add("chmod", path, mode=f"{mode:04o}")
+
+    def sync(self) -> None:
+        return None
 
     def chown(self, path: str, uid: int | None, gid: int | None) -> None:
         self.plan.add("chown", path, owner=f"{'-' if uid is None else uid}:{'-' if gid is None else gid}")

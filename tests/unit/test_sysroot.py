@@ -250,16 +250,16 @@ def test_write_file_replaces_existing_file_atomically(root: Path) -> None:
 def test_write_file_failure_leaves_old_file_intact(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = Sysroot(str(root))
     s.write_file("/etc/motd", b"old\n", mode=0o640)
-    real_fsync = os.fsync
+    real_fchmod = os.fchmod
     calls = {"n": 0}
 
-    def failing_fsync(fd: int) -> None:
+    def failing_fchmod(fd: int, mode: int) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise OSError(5, "Input/output error")
-        real_fsync(fd)
+        real_fchmod(fd, mode)
 
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fchmod", failing_fchmod)
     with pytest.raises(OSError, match="Input/output error"):
         s.write_file("/etc/motd", b"new\n", mode=0o600)
     assert (root / "etc/motd").read_bytes() == b"old\n"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ignition.config.types import Directory, File, Link, Resource, Storage
 from ignition.context import StageContext
 from ignition.errors import IgnitionError, StageError
+from ignition.resources.parallel import FetchFailed, fetch_all
 from ignition.stages.files.owner import resolve_ids
 
 DEFAULT_FILE_MODE = 0o644
@@ -53,21 +54,37 @@ class Fetched:
     appends: tuple[bytes, ...]
 
 
-def _fetch(ctx: StageContext, res: Resource, what: str) -> bytes:
-    try:
-        return ctx.fetcher.fetch_resource(res)
-    except IgnitionError as e:
-        raise StageError(f"fetching {what}: {e}") from e
-
-
 def fetch_contents(ctx: StageContext, files: Sequence[Entry]) -> dict[int, Fetched]:
-    out: dict[int, Fetched] = {}
+    """Every file's contents and appended fragments, fetched concurrently
+    (remote ones through a bounded pool) with the outcome of fetching them one
+    by one in `files` order: same bytes, and on failure the error of the first
+    resource in that order that fails."""
+    jobs: list[Resource] = []
+    what: list[str] = []
+    slots: list[tuple[int, int | None, int]] = []  # (entry index, contents job, first append job)
     for e in files:
         f = e.node
         assert isinstance(f, File)
-        contents = _fetch(ctx, f.contents, f"the contents of {e.where}") if f.contents.source else None
-        appends = tuple(_fetch(ctx, a, f"append {j} of {e.where}") for j, a in enumerate(f.append))
-        out[e.index] = Fetched(contents, appends)
+        contents_job = None
+        if f.contents.source:
+            contents_job = len(jobs)
+            jobs.append(f.contents)
+            what.append(f"the contents of {e.where}")
+        slots.append((e.index, contents_job, len(jobs)))
+        for j, a in enumerate(f.append):
+            jobs.append(a)
+            what.append(f"append {j} of {e.where}")
+    try:
+        got = fetch_all(ctx.fetcher, jobs)
+    except FetchFailed as failed:
+        if isinstance(failed.error, IgnitionError):
+            raise StageError(f"fetching {what[failed.index]}: {failed.error}") from failed.error
+        raise failed.error from None
+    out: dict[int, Fetched] = {}
+    for (index, contents_job, first_append), e in zip(slots, files, strict=True):
+        assert isinstance(e.node, File)
+        contents = got[contents_job] if contents_job is not None else None
+        out[index] = Fetched(contents, tuple(got[first_append:first_append + len(e.node.append)]))
     return out
 
 

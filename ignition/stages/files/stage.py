@@ -34,3 +34,5 @@ class FilesStage:
         write_result(ctx)
         paths.append(RESULT_PATH)
         relabel(ctx, paths)
+        with ctx.logger.op("syncing what was written to disk"):
+            ctx.root.sync()
