@@ -16,7 +16,6 @@ import os
 from dataclasses import dataclass
 
 from ignition.config.merge import merge
-from ignition.config.parse import EmptyConfig, parse
 from ignition.config.types import Config, config_from_dict, config_to_dict
 from ignition.context import ProviderContext
 from ignition.environment import Environment
@@ -84,6 +83,8 @@ def _fragments(env: Environment, sub: str) -> list[str]:
 
 
 def _read_base(path: str, logger: Logger) -> Config | None:
+    from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
+
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -105,6 +106,8 @@ def acquire(ctx: ProviderContext, provider: Provider, *, fetchers: Fetchers | No
             base: Config | None = None) -> Acquired:
     """The user config, rendered, with its CAs inlined. `base` (the merged base configs)
     lends its fetch settings to the fetches of referenced configs and CAs."""
+    from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
+
     fetchers = fetchers or Fetchers(ctx.logger, ctx.fetcher.offline)
     raw: bytes | None
     found = cmdline.fetch_config(ctx) or system.fetch_config(ctx)

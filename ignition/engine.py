@@ -11,7 +11,7 @@ from typing import TextIO
 
 from ignition import __version__, acquire, registry
 from ignition import state as state_mod
-from ignition.config.parse import parse
+from ignition.config.cache import read_cache
 from ignition.config.types import Config
 from ignition.context import Paths, ProviderContext, StageContext
 from ignition.environment import Environment
@@ -129,11 +129,16 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
             return acquire.layer(base.config, user)
         except OSError as e:
             raise StageError(f"reading the config cache {cache}: {e.strerror}") from e
-        try:
-            user = parse(raw).config
-        except ConfigError as e:
-            raise StageError(f"the config cache {cache} is not a valid config ({e}); "
-                             "rerun the fetch stages") from e
+        cached = read_cache(raw)
+        if cached is None:
+            from ignition.config.parse import parse  # not ours: the full parser says what is wrong
+
+            try:
+                cached = parse(raw).config
+            except ConfigError as e:
+                raise StageError(f"the config cache {cache} is not a valid config ({e}); "
+                                 "rerun the fetch stages") from e
+        user = cached
         for path in (c.source for c in base.fetched):
             pctx.logger.info(f"merging the base config {path} under the cached config")
         return acquire.layer(base.config, user)

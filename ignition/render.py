@@ -35,9 +35,7 @@ from typing import TYPE_CHECKING
 
 from ignition import SPEC_VERSION, redact
 from ignition.config.merge import merge
-from ignition.config.parse import EmptyConfig, parse
 from ignition.config.types import Config, Proxy, Resource, Timeouts
-from ignition.config.validate import validate
 from ignition.errors import ConfigError, FetchError
 from ignition.log import MSG_CONFIG_FETCHED, Logger
 from ignition.resources.fetcher import Fetcher
@@ -219,6 +217,8 @@ class Renderer:
         Raises ConfigError when the rendered result is not valid."""
         rendered = self._render(config, outer, 0, ())
         if rendered is not config:
+            from ignition.config.validate import validate
+
             report = validate(rendered, SPEC_VERSION)
             if report.is_fatal:
                 raise ConfigError("merging configs resulted in an invalid config:\n" + str(report), report)
@@ -279,6 +279,8 @@ class Renderer:
             raise _about(e, ref) from e
 
     def _parse(self, raw: bytes, ref: Resource, how: str) -> Config:
+        from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
+
         shown = redact.url(str(ref.source))
         self.logger.debug(f"fetched referenced config ({how}) {shown} with SHA512: "
                           f"{hashlib.sha512(raw).hexdigest()}")

@@ -265,3 +265,24 @@ def test_a_bug_is_one_critical_line_and_exit_1(m: Machine, monkeypatch: pytest.M
     (crit,) = m.sink.critical()
     assert "internal error (ZeroDivisionError: oops)" in crit
     assert "Traceback" in m.sink.text  # at debug level, for the bug report
+
+
+def test_cache_stages_read_our_cache_without_the_validator(m: Machine) -> None:
+    m.config(SIMPLE)
+    assert m.run("fetch-offline") == 0
+    from ignition.config.cache import read_cache
+
+    config = read_cache(Path(m.paths.config_cache).read_bytes())
+    assert config is not None and config.storage.files[0].path == "/etc/hostname"
+    assert read_cache(b'{"ignition": {"version": "3.3.0"}}') is None  # not ours: the full parser decides
+    assert read_cache(b"[1]") is None and read_cache(b"{") is None
+
+
+@pytest.mark.allow_subprocess
+def test_starting_a_cache_stage_does_not_load_the_validator() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, ignition.engine; print('jsonschema' in sys.modules, 'requests' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
