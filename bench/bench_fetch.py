@@ -206,8 +206,8 @@ Target (ours at least 5x faster): files stage {go_files / ours_files:.1f}x
 ({"met" if go_wall >= 5 * ours_wall else "NOT met"}). Where ours spends its files stage: the
 interpreter's start and imports (about 0.2 s; each of our three stage processes pays it, Go's start is a
 few ms), at least {N_FILES // 8} rounds of {LATENCY * 1000:.0f} ms with 8 workers ({floor / 8:.1f} s) plus
-requests' per-request CPU under the GIL, then the writes (`Sysroot.write_file`: temp file, fsync of the
-file and of its directory, rename). Go spends {floor:.1f} s of its files stage just waiting.
+requests' per-request CPU under the GIL, then the writes (temp file + rename per file, one sync at
+the end). Go spends {floor:.1f} s of its files stage just waiting.
 
 Machine: {machine()}.
 """
