@@ -42,7 +42,8 @@ from ignition.resources.fetcher import Fetcher
 from ignition.state import FetchedConfig
 
 if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
-    from ignition.resources.http import CABundle, HttpClient
+    from ignition.resources.http import HttpClient
+    from ignition.resources.tls import CABundle
 
 MAX_DEPTH = 10  # references nested deeper than this are refused (Ignition has no limit)
 MAX_WORKERS = 4  # concurrent fetches of one merge list
@@ -132,7 +133,8 @@ class Fetchers:
 
     def client(self, settings: Settings, *, sleep: Callable[[float], None] | None = None) -> HttpClient:
         """A new HTTP client with the settings' timeouts, proxy and CA bundles."""
-        from ignition.resources.http import CABundle, HttpClient
+        from ignition.resources.http import HttpClient
+        from ignition.resources.tls import CABundle
 
         bundles: list[bytes | CABundle] = [CABundle(c.source or "", self.ca(c, settings)) for c in settings.cas]
         if sleep is None:

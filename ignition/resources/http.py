@@ -17,16 +17,13 @@ url.go (`configHeaders`, `CheckRedirect`):
 from __future__ import annotations
 
 import http.cookiejar
-import ipaddress
 import re
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import certifi
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
@@ -37,6 +34,8 @@ from ignition import redact
 from ignition.config.types import Proxy, Timeouts
 from ignition.errors import FetchError
 from ignition.log import Logger
+from ignition.resources.proxy import proxy_for
+from ignition.resources.tls import CABundle, build_ssl_context, ssl_reason
 
 INITIAL_BACKOFF = 0.1  # seconds; doubled before the first wait, as Ignition does
 MAX_BACKOFF = 5.0
@@ -51,106 +50,6 @@ DEFAULT_HEADERS: Mapping[str, str] = {
     # Never let a server compress transparently: `compression` in the config says what the bytes are.
     "Accept-Encoding": "identity",
 }
-
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class CABundle:
-    """PEM bytes of one `security.tls.certificateAuthorities` entry and where
-    they came from (shown redacted in errors)."""
-
-    source: str
-    pem: bytes
-
-
-def build_ssl_context(cas: Sequence[bytes | CABundle] = ()) -> ssl.SSLContext:
-    """The system roots plus certifi's plus every certificate of `cas`.
-    Each PEM block must be a certificate that parses, as Ignition requires."""
-    ctx = ssl.create_default_context()
-    ctx.load_verify_locations(cafile=certifi.where())
-    for i, ca in enumerate(cas):
-        bundle = ca if isinstance(ca, CABundle) else CABundle(f"CA bundle #{i}", ca)
-        shown = redact.url(bundle.source)
-        blocks = list(_PEM_BLOCK.finditer(bundle.pem))
-        if not blocks:
-            raise FetchError(f"unable to decode CA ({shown}): no PEM certificate found")
-        for n, block in enumerate(blocks, 1):
-            if block.group(1) != b"CERTIFICATE":
-                raise FetchError(
-                    f"unable to parse CA ({shown}): PEM block #{n} is a {block.group(1).decode()}, "
-                    "not a CERTIFICATE"
-                )
-            try:
-                ctx.load_verify_locations(cadata=block.group(0).decode("ascii"))
-            except (ssl.SSLError, ValueError, UnicodeDecodeError) as e:
-                raise FetchError(f"unable to parse CA ({shown}): PEM block #{n}: {_ssl_reason(e)}") from e
-    return ctx
-
-
-def proxy_for(url: str, proxy: Proxy) -> str | None:
-    """The proxy for `url` with the semantics of Go's
-    golang.org/x/net/http/httpproxy (what Ignition uses): httpProxy for http,
-    httpsProxy for https, never for localhost or a loopback address, and not
-    for hosts matched by noProxy (`*`, exact or suffix domain with an optional
-    leading `.` or `*.`, IP, CIDR, each optionally with `:port`)."""
-    parts = urlsplit(url)
-    chosen = {"http": proxy.http_proxy, "https": proxy.https_proxy}.get(parts.scheme)
-    if not chosen:
-        return None
-    host = (parts.hostname or "").lower()
-    try:
-        port = str(parts.port or (443 if parts.scheme == "https" else 80))
-    except ValueError:
-        return None
-    ip = _parse_ip(host)
-    if host == "localhost" or (ip is not None and ip.is_loopback):
-        return None
-    for entry in proxy.no_proxy:
-        if _no_proxy_match(entry.strip().lower(), host, port, ip):
-            return None
-    return chosen if "://" in chosen else "http://" + chosen
-
-
-def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return None
-
-
-def _no_proxy_match(
-    entry: str, host: str, port: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
-) -> bool:
-    if not entry:
-        return False
-    if entry == "*":
-        return True
-    if "/" in entry:
-        try:
-            return ip is not None and ip in ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            return False
-    ehost, eport = entry, ""
-    m = re.fullmatch(r"\[([^\]]*)\](?::(\d*))?|([^:]*):(\d*)", entry)
-    if m:
-        ehost = m.group(1) if m.group(1) is not None else m.group(3)
-        eport = (m.group(2) if m.group(1) is not None else m.group(4)) or ""
-    if not ehost:
-        return False
-    if eport and eport != port:
-        return False
-    eip = _parse_ip(ehost)
-    if eip is not None:
-        return ip is not None and ip == eip
-    if ip is not None:
-        return False
-    if ehost.startswith("*."):
-        ehost = ehost[1:]
-    if ehost.startswith("."):
-        return host.endswith(ehost)
-    return host == ehost or host.endswith("." + ehost)
-
 
 class _Session(requests.Session):
     """A session that forgets every header (defaults and the config's
@@ -347,7 +246,7 @@ def _root_reason(e: BaseException) -> str:
         cur = nxt or cur.__cause__ or cur.__context__
     for c in chain:
         if isinstance(c, ssl.SSLError):
-            return f"TLS error: {_ssl_reason(c)}"
+            return f"TLS error: {ssl_reason(c)}"
     for c in chain:
         if isinstance(c, requests.exceptions.ReadTimeout) or type(c).__name__ == "ReadTimeoutError":
             return "no response within the httpResponseHeaders timeout"
@@ -363,14 +262,6 @@ def _root_reason(e: BaseException) -> str:
     # Strip anything URL-like from library messages as a last resort.
     text = re.sub(r"(url|host)[:=]\s*\S+", r"\1=<redacted>", text, flags=re.IGNORECASE)
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
-
-
-def _ssl_reason(e: BaseException) -> str:
-    if isinstance(e, ssl.SSLCertVerificationError) and e.verify_message:
-        return f"certificate verify failed: {e.verify_message}"
-    if isinstance(e, ssl.SSLError) and e.reason:
-        return str(e.reason).replace("_", " ").lower()
-    return str(e)
 
 
 def _secrets_of(url: str) -> list[str]:

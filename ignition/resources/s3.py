@@ -48,7 +48,8 @@ from ignition import redact
 from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources import aws_imds, sigv4
-from ignition.resources.http import DEFAULT_HEADERS, DIAL_TIMEOUT, HttpClient, proxy_for
+from ignition.resources.http import DEFAULT_HEADERS, DIAL_TIMEOUT, HttpClient
+from ignition.resources.proxy import proxy_for
 
 ENV_ENDPOINT = "IGNITION_S3_ENDPOINT"
 DEFAULT_REGION = "us-east-1"

@@ -28,7 +28,9 @@ from ignition.config.types import HTTPHeader, Proxy, Resource, Timeouts, Verific
 from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources.fetcher import Fetcher
-from ignition.resources.http import CABundle, HttpClient, build_ssl_context, proxy_for
+from ignition.resources.http import HttpClient
+from ignition.resources.proxy import proxy_for
+from ignition.resources.tls import CABundle, build_ssl_context
 
 net = pytest.mark.allow_socket
 
