@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,58 @@ def _size(s: str) -> int:
     return int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s)
 
 
+def stream_qemu(argv: Sequence[str], log: Path, timeout: float,
+                on_line: Callable[[str], None] | None = None) -> tuple[int | None, bool, float]:
+    """Runs QEMU with its serial console on stdout, writing the console to
+    `log` and calling `on_line` with each line (without its end) as it
+    arrives, so a caller can show the boot live. A hard `timeout` kills QEMU.
+    Returns (exit code or None when killed, timed out, wall seconds)."""
+    start = time.monotonic()
+    deadline = start + timeout
+    timed_out = False
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        pending = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                proc.kill()
+                break
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out.write(chunk)
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if on_line is not None:
+                for raw in lines:
+                    on_line(raw.decode("utf-8", "replace").rstrip("\r"))
+        if pending and on_line is not None and not timed_out:
+            on_line(pending.decode("utf-8", "replace").rstrip("\r"))
+        rc: int | None = proc.wait()
+    return (None if timed_out else rc), timed_out, time.monotonic() - start
+
+
+def console_stamps(console: str, patterns: dict[str, str]) -> dict[str, float]:
+    """Guest monotonic seconds of the first console line matching each regular
+    expression in `patterns` (name -> regex). The journal forwarded to the
+    console (`systemd.journald.forward_to_console=1`) prefixes each entry with
+    its own monotonic timestamp, so these are the journal's stamps."""
+    found: dict[str, float] = {}
+    compiled = {name: re.compile(rx) for name, rx in patterns.items()}
+    for line in console.splitlines():
+        m = _STAMP.search(line)
+        if not m:
+            continue
+        for name, rx in compiled.items():
+            if name not in found and rx.search(line):
+                found[name] = float(m.group(1))
+    return found
