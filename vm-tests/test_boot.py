@@ -27,10 +27,11 @@ WITH_FILESYSTEM = json.dumps({
         "files": [{"path": "/etc/hello", "contents": {"source": "data:,hello"}}],
     },
 })
-# LUKS: work the disks stage has not learned yet.
-WITH_LUKS = json.dumps({
-    "ignition": {"version": "3.4.0"},
-    "storage": {"luks": [{"name": "data", "device": "/dev/vda"}]},
+# LUKS with an IBM Crypto Express key: work this build cannot do (the real
+# RAID and LUKS cases are in test_storage.py).
+WITH_CEX = json.dumps({
+    "ignition": {"version": "3.5.0"},
+    "storage": {"luks": [{"name": "data", "device": "/dev/vda", "cex": {"enabled": True}}]},
 })
 # A relative path: the parser rejects it, naming where in the config.
 INVALID = json.dumps({
@@ -86,21 +87,20 @@ def test_first_boot_makes_a_filesystem_the_host_can_read(vm: VM) -> None:
     assert (probe["TYPE"], probe["LABEL"]) == ("ext4", "data"), probe
 
 
-def test_first_boot_stops_in_emergency_at_work_the_disks_stage_cannot_do_yet(vm: VM) -> None:
+def test_first_boot_stops_in_emergency_at_work_the_disks_stage_cannot_do(vm: VM) -> None:
     vda = vm.disk("vda", "64M")
-    boot = vm.boot(WITH_LUKS, disks=[vda], name="first-boot-luks")
+    boot = vm.boot(WITH_CEX, disks=[vda], name="first-boot-cex")
     boot.assert_clean()
 
     assert "fetch-offline: fetch-offline stage finished successfully" in boot.operator_console, boot.explain()
-    # The honest state of this build: LUKS (and RAID) are not implemented in
-    # the disks stage yet, which fails loudly before touching a disk, so this
-    # first boot ends in emergency mode with its CRITICAL line, before mount
-    # and files run. When LUKS lands this becomes a real LUKS case; it must
-    # never pass by skipping the work.
+    # cex needs IBM Crypto Express and zkey: the disks stage refuses it before
+    # touching a disk, so this first boot ends in emergency mode with its
+    # CRITICAL line, before mount and files run. It must never pass by
+    # skipping the work.
     critical = boot.critical()
     assert len(critical) == 1, boot.explain()
-    assert critical[0].startswith("disks: stage failed: storage.luks"), critical
-    assert "not implemented in this build yet" in critical[0], critical
+    assert critical[0].startswith("disks: stage failed: LUKS volume data: cex"), critical
+    assert "not available in this build" in critical[0], critical
     assert critical[0] in boot.operator_console  # the operator sees it on the console too
     assert stages_run(boot) == ["fetch-offline", "kargs", "disks"], boot.explain()
     assert "Failed to start ignition-disks.service" in boot.operator_console

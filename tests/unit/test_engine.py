@@ -114,13 +114,13 @@ def test_stage_entries_carry_stage_platform_and_the_fetched_message_id(m: Machin
     assert "op(1): [finished] fetching config from platform file" in m.sink.text
 
 
-def test_work_the_disks_stage_cannot_do_yet_fails_loudly_before_any_disk(m: Machine) -> None:
-    m.config({"ignition": {"version": "3.3.0"},
-              "storage": {"raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/vdb", "/dev/vdc"]}]}})
+def test_work_the_disks_stage_cannot_do_fails_loudly_before_any_disk(m: Machine) -> None:
+    m.config({"ignition": {"version": "3.5.0"},
+              "storage": {"luks": [{"name": "c", "device": "/dev/vdb", "cex": {"enabled": True}}]}})
     assert m.run("fetch-offline") == 0
     assert m.run("disks") == engine.EXIT_FAILED
     (crit,) = m.sink.critical()
-    assert "not implemented" in crit and "raid" in crit
+    assert "not available in this build" in crit and "cex" in crit
 
 
 @pytest.mark.parametrize("stage", ["kargs", "disks", "mount", "umount"])

@@ -8,14 +8,16 @@ from typing import ClassVar
 
 from ignition.config.types import Config, Filesystem
 from ignition.context import StageContext
-from ignition.errors import NotImplementedStageError, StageError
+from ignition.errors import StageError
 from ignition.stages.base import ConfigSource
 from ignition.stages.disks.busy import check_not_busy, in_use
 from ignition.stages.disks.filesystems import apply_filesystem, plan_filesystem, wait_for_device
+from ignition.stages.disks.luks import LuksKey, apply_luks, check_existing, mapper_path, prepare_keys, require_dm
 from ignition.stages.disks.model import DiskPlan, PartInfo
 from ignition.stages.disks.partitions import write_table
 from ignition.stages.disks.plan import plan_disk
 from ignition.stages.disks.probe import probe_disks, probe_filesystem
+from ignition.stages.disks.raid import array_path, check_raid, create_raid, require_md, resolve_members
 from ignition.stages.disks.udev import SYS_BLOCK, settle
 
 
@@ -58,20 +60,49 @@ def _formatted(config: Config) -> list[Filesystem]:
     return [fs for fs in config.storage.filesystems if fs.format]
 
 
+def produced(config: Config) -> set[str]:
+    """Devices this stage makes (arrays, opened LUKS volumes): what is there now
+    under those names is not what later steps will see."""
+    return {array_path(r) for r in config.storage.raid} | {mapper_path(lk) for lk in config.storage.luks}
+
+
+def _untouched(device: str, plans: list[DiskPlan], made: set[str]) -> bool:
+    """Exists now and stays what it is until its turn comes."""
+    return device not in made and os.path.exists(device) and not touched(device, plans)
+
+
 def run_disks(ctx: StageContext) -> None:
     s = ctx.config.storage
-    if s.raid or s.luks:
-        what = " and ".join(w for w, v in (("storage.raid", s.raid), ("storage.luks", s.luks)) if v)
-        raise NotImplementedStageError(f"{what}: RAID and LUKS are not implemented in this build yet "
-                                       "(issue 7); no disk was touched")
     states = probe_disks(ctx.config)
     plans = [plan_disk(d, states[d.device]) for d in s.disks]
     for plan in plans:
         check_not_busy(plan)
+    made = produced(ctx.config)
+    for raid in s.raid:
+        check_raid(raid)
+        for dev in raid.devices:
+            if _untouched(dev, plans, made):
+                why = in_use(os.path.basename(os.path.realpath(dev)))
+                if why:
+                    raise StageError(f"refusing to put {dev} into RAID array {raid.name}: it is {why}")
+    keys = prepare_keys(ctx)
+    # Kernel support last: a config error is the more useful message.
+    if s.raid:
+        require_md(ctx.run)
+    if s.luks:
+        require_dm(ctx)
+    for lk in keys:
+        dev = lk.luks.device or ""
+        if _untouched(dev, plans, made):
+            node = os.path.realpath(dev)
+            if check_existing(ctx, lk, node) == "format":
+                why = in_use(os.path.basename(node))
+                if why:
+                    raise StageError(f"refusing to format LUKS volume {lk.luks.name} on {dev}: it is {why}")
     # Filesystems the partition plan leaves alone are checked now, so a wrong
     # format without wipeFilesystem fails before any table is written.
     for fs in _formatted(ctx.config):
-        if os.path.exists(fs.device) and not touched(fs.device, plans):
+        if _untouched(fs.device, plans, made):
             node = os.path.realpath(fs.device)
             fplan = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
             why = in_use(os.path.basename(node)) if fplan.action in ("create", "wipe") else ""
@@ -79,15 +110,28 @@ def run_disks(ctx: StageContext) -> None:
                 raise StageError(f"refusing to format {fs.device}: it is {why}")
 
     if ctx.plan is not None:
-        _dry_run(ctx, plans)
+        _dry_run(ctx, plans, keys, made)
         return
 
+    # Ignition's order: partitions, RAID, LUKS, filesystems; each may sit on the one before.
     for plan in plans:
         if not plan.changes:
             ctx.logger.info(f"{plan.device}: partition table already as configured")
             continue
         with ctx.logger.op(f"partitioning {plan.device}"):
             write_table(plan, ctx.run, ctx.logger)
+    for raid in s.raid:
+        members = [wait_for_device(d) for d in raid.devices]
+        with ctx.logger.op(f"creating RAID array {raid.name} ({raid.level} over {', '.join(raid.devices)})"):
+            create_raid(raid, members, ctx.run)
+            wait_for_device(array_path(raid), timeout=60)
+    if s.raid:
+        settle(ctx.run)
+    for lk in keys:
+        node = wait_for_device(lk.luks.device or "")
+        with ctx.logger.op(f"creating LUKS volume {lk.luks.name} on {lk.luks.device}"):
+            apply_luks(ctx, lk, node)
+            wait_for_device(mapper_path(lk.luks), timeout=60)
     for fs in _formatted(ctx.config):
         node = wait_for_device(fs.device)
         fplan = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
@@ -100,7 +144,7 @@ def run_disks(ctx: StageContext) -> None:
     settle(ctx.run)
 
 
-def _dry_run(ctx: StageContext, plans: list[DiskPlan]) -> None:
+def _dry_run(ctx: StageContext, plans: list[DiskPlan], keys: list[LuksKey], made: set[str]) -> None:
     assert ctx.plan is not None
     for p in plans:
         per_mib = 1024 * 1024 // p.before.sector_size
@@ -108,8 +152,21 @@ def _dry_run(ctx: StageContext, plans: list[DiskPlan]) -> None:
                      before=describe(p.before.partitions, per_mib), after=describe(p.after, per_mib),
                      wipeTable=p.wipe_table, delete=",".join(map(str, p.deletes)) or "-",
                      create=",".join(str(c.number) for c in p.creates) or "-")
+    # The recording runner puts each mdadm/cryptsetup call in the plan; key
+    # files are named there, never written, and keys never appear.
+    for raid in ctx.config.storage.raid:
+        ctx.plan.add("create RAID array", array_path(raid), level=raid.level, devices=",".join(raid.devices),
+                     spares=raid.spares or 0)
+        create_raid(raid, resolve_members(raid), ctx.run)
+    for lk in keys:
+        dev = lk.luks.device or ""
+        known = _untouched(dev, plans, made)
+        ctx.plan.add("create LUKS volume", mapper_path(lk.luks), device=dev,
+                     key="generated" if lk.generated else "keyFile", wipeVolume=bool(lk.luks.wipe_volume),
+                     found="probed" if known else "decided after the steps before it")
+        apply_luks(ctx, lk, os.path.realpath(dev), None if known else "format")
     for fs in _formatted(ctx.config):
-        if os.path.exists(fs.device) and not touched(fs.device, plans):
+        if _untouched(fs.device, plans, made):
             node = os.path.realpath(fs.device)
             fp = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
             found = fp.found.type or "nothing"

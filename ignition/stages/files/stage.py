@@ -12,6 +12,7 @@ from typing import ClassVar
 from ignition.config.types import Config
 from ignition.context import StageContext
 from ignition.stages.base import ConfigSource
+from ignition.stages.files.crypttab import apply_crypttab
 from ignition.stages.files.nodes import apply_nodes
 from ignition.stages.files.passwd import apply_passwd
 from ignition.stages.files.result import RESULT_PATH, write_result
@@ -30,6 +31,7 @@ class FilesStage:
     def run(self, ctx: StageContext) -> None:
         paths = apply_passwd(ctx)
         paths += apply_nodes(ctx)
+        paths += apply_crypttab(ctx)
         paths += apply_units(ctx)
         write_result(ctx)
         paths.append(RESULT_PATH)
