@@ -216,6 +216,12 @@ def test_response_headers_timeout_fails_the_attempt(server: HTTPServer, sink: Li
     assert time.monotonic() - start < 5
     assert "attempt #1 failed: no response within the httpResponseHeaders timeout" in sink.text
     assert clock.sleeps == [0.2]
+    # The abandoned first request is logged by the server only when its handler
+    # returns; wait for it, or it lands in the next test's log.
+    deadline = time.monotonic() + 5
+    while len(server.log) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(server.log) == 2
 
 
 @net
