@@ -10,17 +10,14 @@ makes the config invalid; warnings never do.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import jsonschema
-
+from ignition.config import schemacheck
 from ignition.config.position import line_col, locate
 from ignition.config.report import PathElem, Report
 from ignition.config.schemawalk import fold_keys, unknown_keys
@@ -41,7 +38,6 @@ _SEMVER = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]*))?(?:\+([0-9A-Za-z
 
 # Go's decoder refuses deeper nesting; Python's needs the recursion limit for it.
 MAX_NESTING = 10_000
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 def normalize_version(text: str) -> str | None:
@@ -67,16 +63,6 @@ def _parse_int(digits: str) -> object:
     return int(digits) if len(digits) <= 40 else float("inf")
 
 
-def _is_int64(checker: object, inst: object) -> bool:
-    return isinstance(inst, int) and not isinstance(inst, bool) and _INT64[0] <= inst <= _INT64[1]
-
-
-_TYPE_CHECKER = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64)
-_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, type_checker=_TYPE_CHECKER
-)
-
-
 class EmptyConfig(ConfigError):
     """No config at all (Ignition's `not a config (empty)`); a provider that
     returns this means the machine has no user config."""
@@ -87,51 +73,6 @@ class Parsed:
     config: Config
     report: Report
     version: str  # the spec the text was written for
-
-
-@functools.cache
-def _validator(version: str) -> jsonschema.protocols.Validator:
-    name = "v" + "_".join(version.split(".")[:2]) + ".json"
-    schema = json.loads(resources.files("ignition.config.schema").joinpath(name).read_text())
-    validator: jsonschema.protocols.Validator = _Validator(schema)
-    return validator
-
-
-def _json_type(v: object) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, int):
-        return "an integer"
-    if isinstance(v, float):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, list):
-        return "a list"
-    return "an object"
-
-
-_TYPE_WORDS = {"string": "a string", "integer": "an integer", "boolean": "a boolean",
-               "array": "a list", "object": "an object", "number": "a number"}
-
-
-def _schema_message(err: jsonschema.ValidationError) -> tuple[tuple[PathElem, ...], str]:
-    path: tuple[PathElem, ...] = tuple(err.absolute_path)
-    if err.validator == "type" and isinstance(err.instance, int) and not isinstance(err.instance, bool):
-        return path, "is out of range: the value must fit in a signed 64-bit integer"
-    if err.validator == "type":
-        wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        words = [_TYPE_WORDS.get(str(t), str(t)) for t in wanted if t != "null"]
-        desc = err.schema.get("description") if isinstance(err.schema, Mapping) else None
-        msg = f"must be {' or '.join(words)}, not {_json_type(err.instance)}"
-        return path, msg + (f" ({desc})" if desc else "")
-    if err.validator == "required":
-        m = re.match(r"'([^']+)' is a required property", err.message)
-        if m:
-            return path + (m.group(1),), "is required"
-    return path, err.message
 
 
 def _fail(report: Report, text: str, message: str = "config is not valid") -> ConfigError:
@@ -192,7 +133,7 @@ def _parse(raw: bytes) -> Parsed:
         report.add("error", f"invalid JSON: {e}", line=line, col=col)
         raise ConfigError("config is not valid:\n" + str(report), report) from e
     if not isinstance(data, dict):
-        report.add("error", f"the config must be a JSON object, not {_json_type(data)}", line=1, col=1)
+        report.add("error", f"the config must be a JSON object, not {schemacheck.json_type(data)}", line=1, col=1)
         raise _fail(report, text)
 
     raw_version = _get_folded(_get_folded(data, "ignition"), "version")
@@ -233,13 +174,12 @@ def _check_v3(data: dict[str, Any], version: str, report: Report, text: str,
     """Schema, unknown keys, translation up to the latest spec, semantic checks.
     `where` maps a path of `data` to a path of the text the user wrote."""
     own = Report()
-    validator = _validator(version)
+    validator = schemacheck.validator("ignition.config.schema", version)
     schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
     data = fold_keys(schema, schema, data, (), own)
     if isinstance(data.get("ignition"), dict):
         data["ignition"]["version"] = version
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path, msg = _schema_message(err)
+    for path, msg in schemacheck.problems(validator, data):
         own.add("error", msg, path)
     unknown_keys(schema, schema, data, (), own, version)
     config: Config | None = None

@@ -119,3 +119,11 @@ def test_errors_in_a_translated_config_point_into_the_original_text() -> None:
             '   "verification": {"hash": "sha512-00"}}}]}}')
     (err,) = errors_of(text)
     assert err.startswith("error at $.storage.files.0.contents.verification.hash, line 4 col")
+
+
+def test_an_integer_where_a_string_belongs_is_a_type_error_not_a_range_error() -> None:
+    (err,) = errors_of('{"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": 5}]}}')
+    assert "must be a string, not an integer" in err
+    (err,) = errors_of('{"ignition": {"version": "3.3.0"},'
+                       ' "passwd": {"users": [{"name": "a", "uid": 9223372036854775808}]}}')
+    assert "out of range" in err

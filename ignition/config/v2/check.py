@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
+from ignition.config import schemacheck
 from ignition.config.report import PathElem
 from ignition.config.v2.notes import Notes
 
 V2_VERSIONS = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")
-
-_TYPE_WORDS = {"string": "a string", "integer": "an integer", "boolean": "a boolean",
-               "array": "a list", "object": "an object", "number": "a number"}
-
 
 @functools.cache
 def schema_v2(version: str) -> dict[str, Any]:
@@ -34,40 +28,10 @@ def schema_v2(version: str) -> dict[str, Any]:
     return schema
 
 
-@functools.cache
-def _validator(version: str) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(schema_v2(version))
-
-
-def _json_type(v: object) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "a boolean"
-    if isinstance(v, int):
-        return "an integer"
-    if isinstance(v, float):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    return "a list" if isinstance(v, list) else "an object"
-
-
 def check_schema(data: Mapping[str, Any], version: str, notes: Notes) -> None:
     """Add an error for every structure or type problem of a spec `version` config."""
-    errors = sorted(_validator(version).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    for err in errors:
-        path: tuple[PathElem, ...] = tuple(err.absolute_path)
-        if err.validator == "type":
-            wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-            words = [_TYPE_WORDS.get(str(w), str(w)) for w in wanted if w != "null"]
-            desc = err.schema.get("description") if isinstance(err.schema, Mapping) else None
-            msg = f"must be {' or '.join(words)}, not {_json_type(err.instance)}"
-            notes.error(path, msg + (f" ({desc})" if desc else ""))
-        elif err.validator == "required" and (m := re.match(r"'([^']+)' is a required", err.message)):
-            notes.error(path + (m.group(1),), f"is required by spec {version}: set it")
-        else:
-            notes.error(path, err.message)
+    for path, msg in schemacheck.problems(schemacheck.validator("ignition.config.v2.schema", version), data):
+        notes.error(path, msg.replace("is required: ", f"is required by spec {version}: "))
 
 
 def prune(data: Mapping[str, Any], version: str, notes: Notes) -> dict[str, Any]:
