@@ -86,7 +86,7 @@ def test_raid_and_luks_fail_before_touching_a_disk(section: str, loops: Attach, 
     before = digest(disks[0])
     config = cfg([d0({"number": 1, "sizeMiB": 4}, wipe=True)])
     config["storage"][section] = ([{"name": "md0", "level": "raid1", "devices": [disks[0]]}] if section == "raid"
-                                  else [{"name": "c", "device": disks[0]}])
+                                  else [{"name": "c", "device": disks[0], "wipeVolume": True}])
     res = run_stages(OURS, tmp_path, Case("x", config).render(disks), ["fetch-offline", "disks"])
     assert res.rc == 1 and "no disk was touched" in res.log  # no md, no device-mapper on this kernel
     assert digest(disks[0]) == before and table(disks[0]) == []

@@ -114,9 +114,11 @@ class Env:
 def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A kernel with md and device-mapper, and devices that are there at once."""
     (tmp_path / "mdstat").write_text("Personalities :\n")
-    (tmp_path / "dm-control").write_text("")
+    (tmp_path / "device-mapper").write_text("")
+    (tmp_path / "dm_crypt").mkdir()
     monkeypatch.setattr(raid_mod, "MDSTAT", str(tmp_path / "mdstat"))
-    monkeypatch.setattr(luks_mod, "DM_CONTROL", str(tmp_path / "dm-control"))
+    monkeypatch.setattr(luks_mod, "DM_REGISTERED", str(tmp_path / "device-mapper"))
+    monkeypatch.setattr(luks_mod, "DM_CRYPT_LOADED", str(tmp_path / "dm_crypt"))
     monkeypatch.setattr(disks_stage, "wait_for_device", lambda path, timeout=30.0: path)
 
 
@@ -342,7 +344,8 @@ def test_cex_is_refused(tmp_path: Path) -> None:
 
 
 def test_luks_without_device_mapper_fails_before_any_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(luks_mod, "DM_CONTROL", str(tmp_path / "none"))
+    monkeypatch.setattr(luks_mod, "DM_REGISTERED", str(tmp_path / "none"))
+    monkeypatch.setattr(luks_mod, "DM_CRYPT_LOADED", str(tmp_path / "none"))
     e = make_env(tmp_path, {"luks": [{"name": "c", "device": "/dev/vdb"}]})
     with pytest.raises(StageError, match="device-mapper"):
         run_disks(e.ctx)

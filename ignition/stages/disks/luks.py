@@ -26,16 +26,19 @@ from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
 from ignition.stages.disks.probe import probe_filesystem
 
-DM_CONTROL = "/dev/mapper/control"  # present when the kernel has device-mapper
+# The kernel's own registration of device-mapper. Not /dev/mapper/control:
+# libdevmapper creates that node by itself when it is missing, driver or not.
+DM_REGISTERED = "/sys/class/misc/device-mapper"
+DM_CRYPT_LOADED = "/sys/module/dm_crypt"
 
 
 def require_dm(ctx: StageContext) -> None:
     """device-mapper (and dm-crypt), loaded if needed, before any disk is written."""
-    if not os.path.exists(DM_CONTROL):
+    if not os.path.exists(DM_CRYPT_LOADED):
         ctx.run.run([distro.tool("modprobe"), "dm_crypt"], probe=True, check=False)
-    if not os.path.exists(DM_CONTROL):
+    if not os.path.exists(DM_REGISTERED):
         raise StageError("storage.luks needs the kernel's device-mapper (dm_crypt), and this kernel has none "
-                         f"({DM_CONTROL} is missing, modprobe dm_crypt failed); no disk was touched")
+                         f"({DM_REGISTERED} is missing, modprobe dm_crypt failed); no disk was touched")
 
 
 @dataclass(frozen=True)
