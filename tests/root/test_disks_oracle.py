@@ -287,9 +287,20 @@ def release(disks: list[str]) -> None:
 CASES = [c for c in POSITIVE + NEGATIVE if c.oracle]
 
 
+def go_outcome(case: Case, go_ignition: str, loops: Attach, tmp_path: Path) -> tuple[Outcome, str]:  # noqa: F811
+    """Go's result, with one retry on fresh disks: in this harness (a stand-in
+    for systemd's D-Bus job API) Go 2.14's disks stage now and then waits for a
+    device job forever (seen about once per 36 cases, a different case each
+    time, never for ours). The oracle's hang is not a verdict on either side."""
+    try:
+        return outcome(case, go_ignition, loops, tmp_path / "go")
+    except subprocess.TimeoutExpired:
+        return outcome(case, go_ignition, loops, tmp_path / "go-retry")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_same_result_as_go_ignition(case: Case, go_ignition: str, loops: Attach, tmp_path: Path) -> None:  # noqa: F811
-    go, go_log = outcome(case, go_ignition, loops, tmp_path / "go")
+    go, go_log = go_outcome(case, go_ignition, loops, tmp_path)
     ours, our_log = outcome(case, OURS, loops, tmp_path / "ours")
     assert go[0] == (1 if case.error else 0), go_log
     if case.go_writes_first:
