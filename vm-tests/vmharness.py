@@ -24,6 +24,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("VM_CACHE", REPO / "vm-tests" / ".cache"))
 TEST_MODULE = REPO / "vm-tests" / "dracut" / "99ignition-vmtest"
+RELAY = REPO / "vm-tests" / "guestfwd_relay.py"
 BOOT_TIMEOUT = float(os.environ.get("VM_BOOT_TIMEOUT", "240"))
 QEMU = os.environ.get("VM_QEMU", "qemu-system-x86_64")
 KVM_PROBE_TIMEOUT = 20.0
@@ -210,13 +212,17 @@ class VM:
 
     def boot(self, config: bytes | str | None = None, cmdline: Sequence[str] = FIRST_BOOT,
              disks: Sequence[Path] = (), timeout: float = BOOT_TIMEOUT, name: str = "boot",
-             journal_on_console: bool = True) -> Boot:
+             journal_on_console: bool = True, guestfwd: Sequence[tuple[str, int, int]] = ()) -> Boot:
+        """Boots the image. `guestfwd` lists (guest address, guest port, host
+        port): the guest's TCP connections to that address and port are
+        relayed to 127.0.0.1:<host port> (guestfwd_relay.py, one process per
+        connection); the restricted user network reaches nothing else."""
         argv = [
             QEMU, "-machine", "q35", "-accel", self.accel, "-smp", "2", "-m", "1024",
             "-nographic", "-no-reboot",
             "-kernel", str(self.image.kernel), "-initrd", str(self.image.initrd),
             "-append", " ".join((*BASE_CMDLINE, *(JOURNAL_ON_CONSOLE if journal_on_console else ()), *cmdline)),
-            "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0",
+            "-netdev", netdev(guestfwd), "-device", "virtio-net-pci,netdev=n0",
         ]
         if config is not None:
             cfg = self.workdir / f"{name}.ign"
@@ -249,6 +255,19 @@ class VM:
             "fetch_offline_finished": boot.monotonic("fetch-offline stage finished successfully"),
         })
         return boot
+
+
+def netdev(guestfwd: Sequence[tuple[str, int, int]] = ()) -> str:
+    """QEMU's user network, restricted to the host (the guest reaches no
+    other machine), with each guest address:port in `guestfwd` relayed to a
+    port on the host's loopback."""
+    opts = ["user", "id=n0", "restrict=on"]
+    for addr, port, host_port in guestfwd:
+        cmd = f"{sys.executable} {RELAY} {int(host_port)}"
+        if "," in cmd:
+            raise ValueError(f"guestfwd relay command must not contain a comma: {cmd}")
+        opts.append(f"guestfwd=tcp:{addr}:{int(port)}-cmd:{cmd}")
+    return ",".join(opts)
 
 
 def _size(s: str) -> int:

@@ -20,7 +20,11 @@ check() {
 }
 
 depends() {
-    echo systemd qemu
+    # `network`: the fetch stage runs with the network up when the config or
+    # the platform needs it (dracut picks the distro's handler; on Debian
+    # systemd-networkd). The kernel command line configures it, e.g.
+    # `ip=dhcp`; fetch waits for its source, so a late lease costs no failure.
+    echo systemd qemu network
 }
 
 installkernel() {

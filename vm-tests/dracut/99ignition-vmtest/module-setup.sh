@@ -10,6 +10,8 @@
 #   shutdown-emergency hook, which dracut-emergency sources before powering off.
 # With `vmtest.selfcheck` on the command line, vmtest-selfcheck.service first
 # checks that the embedded Python loads its native libraries.
+# `vmtest.env.NAME=VALUE` arguments set NAME for the Ignition units
+# (vmtest-generator), e.g. a provider's metadata URL on the host's loopback.
 
 check() {
     return 255
@@ -25,6 +27,11 @@ install() {
     inst_hook shutdown-emergency 10 "$moddir/vmtest-emergency.sh"
     inst_script "$moddir/vmtest-selfcheck.sh" /usr/bin/vmtest-selfcheck
     inst_multiple sed
+    inst_simple "$moddir/vmtest-generator" "$systemdutildir/system-generators/vmtest-generator"
+    local stage
+    for stage in fetch-offline fetch kargs disks mount files; do
+        inst_simple "$moddir/50-vmtest.conf" "$systemdsystemunitdir/ignition-$stage.service.d/50-vmtest.conf"
+    done
     mkdir -p "$initdir/$systemdsystemunitdir/initrd.target.wants"
     local unit
     for unit in vmtest-poweroff.service vmtest-selfcheck.service; do
