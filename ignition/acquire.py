@@ -20,9 +20,10 @@ from ignition.config.types import Config, config_from_dict, config_to_dict
 from ignition.context import ProviderContext
 from ignition.environment import Environment
 from ignition.errors import ConfigError, FetchError
+from ignition.fetchsettings import Fetchers, Settings
 from ignition.log import Logger
 from ignition.providers import Provider, cmdline, system
-from ignition.render import Fetchers, Renderer, Settings, log_fetched
+from ignition.render import Renderer, log_fetched
 from ignition.state import FetchedConfig
 
 EMPTY = {"ignition": {"version": "3.6.0"}}

@@ -16,10 +16,11 @@ from ignition.config.types import Config
 from ignition.context import Paths, ProviderContext, StageContext
 from ignition.environment import Environment
 from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError, StageError, UsageError
+from ignition.fetchsettings import Fetchers
 from ignition.log import Logger, Sink, default_sink
 from ignition.plan import Plan
 from ignition.providers import Provider
-from ignition.render import Fetchers, log_fetched
+from ignition.render import log_fetched
 from ignition.resources.fetcher import Fetcher
 from ignition.run import RecordingRunner, Runner
 from ignition.stages.base import Stage

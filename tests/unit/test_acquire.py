@@ -10,8 +10,6 @@ import os
 import socket
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,82 +18,20 @@ from pytest_httpserver import HTTPServer
 
 from ignition import engine
 from ignition.acquire import base_configs
-from ignition.context import Paths, StageContext
-from ignition.environment import Environment
+from ignition.context import StageContext
 from ignition.errors import ConfigError
-from ignition.log import CRIT, MSG_CONFIG_FETCHED, Logger
+from ignition.log import Logger
 from ignition.stages.kargs import KargsStage
+from tests.unit import fakeserver
+from tests.unit.machinefixtures import Machine, new_machine
 from tests.unit.test_render import CA_PEM
 
 net = pytest.mark.allow_socket
 
 
-@dataclass
-class ListSink:
-    entries: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.entries.append((priority, message, dict(fields)))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m for _, m, _ in self.entries)
-
-    def critical(self) -> list[str]:
-        return [m for p, m, _ in self.entries if p == CRIT]
-
-    def fetched(self) -> list[dict[str, str]]:
-        return [f for _, _, f in self.entries if f.get("MESSAGE_ID") == MSG_CONFIG_FETCHED]
-
-
-@dataclass
-class Machine:
-    tmp: Path
-    env: Environment
-    paths: Paths
-    root: Path
-    sink: ListSink = field(default_factory=ListSink)
-
-    def config(self, cfg: object) -> None:
-        Path(self.env.config_file).write_text(json.dumps(cfg))
-
-    def fragment(self, directory: str, sub: str, name: str, cfg: object) -> str:
-        path = Path(directory) / sub / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(cfg if isinstance(cfg, str) else json.dumps(cfg))
-        return str(path)
-
-    def run(self, stage: str, platform: str = "file", fetch_timeout: float = 120.0) -> int:
-        self.sink = ListSink()
-        opts = engine.Options(platform=platform, stage=stage, root=str(self.root), paths=self.paths,
-                              fetch_timeout=fetch_timeout)
-        return engine.run(opts, env=self.env, sink=self.sink)
-
-    def cache(self) -> dict[str, Any]:
-        return dict(json.loads(Path(self.paths.config_cache).read_text()))
-
-    def state(self) -> dict[str, Any]:
-        return dict(json.loads(Path(self.paths.state_file).read_text()))
-
-
 @pytest.fixture
 def m(tmp_path: Path) -> Machine:
-    run = tmp_path / "run"
-    run.mkdir()
-    root = tmp_path / "sysroot"
-    root.mkdir()
-    env = Environment(
-        cmdline_path=str(tmp_path / "cmdline"),
-        config_file=str(tmp_path / "config.ign"),
-        system_config_dir=str(tmp_path / "usr-lib-ignition"),
-        system_local_config_dir=str(tmp_path / "etc-ignition"),
-        system_runtime_config_dir=str(tmp_path / "run-ignition"),
-        fw_cfg_dir=str(tmp_path / "fw_cfg"),
-        boot_id_path=str(tmp_path / "boot_id"),
-    )
-    (tmp_path / "cmdline").write_text("BOOT_IMAGE=/vmlinuz ignition.firstboot\n")
-    paths = Paths(str(run / "ignition.json"), str(run / "ignition" / "state"), str(run / "ignition" / "neednet"))
-    return Machine(tmp_path, env, paths, root)
+    return new_machine(tmp_path, "BOOT_IMAGE=/vmlinuz ignition.firstboot\n")
 
 
 def files(*entries: tuple[str, str]) -> dict[str, Any]:
@@ -236,19 +172,7 @@ def test_invalid_merged_config_fails_the_fetch_stage(m: Machine) -> None:
     assert not os.path.exists(m.paths.config_cache)
 
 
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    yield _module_server
-    _module_server.clear()
+_module_server, server = fakeserver.fixtures()
 
 
 @net

@@ -6,71 +6,19 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from ignition import engine
-from ignition.context import Paths
-from ignition.environment import Environment
-from ignition.log import CRIT, MSG_CONFIG_FETCHED
+from ignition.log import MSG_CONFIG_FETCHED
 from ignition.stages.fetch_offline import FetchOfflineStage
-
-
-@dataclass
-class ListSink:
-    entries: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.entries.append((priority, message, dict(fields)))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m for _, m, _ in self.entries)
-
-    def critical(self) -> list[str]:
-        return [m for p, m, _ in self.entries if p == CRIT]
-
-
-@dataclass
-class Machine:
-    tmp: Path
-    env: Environment
-    paths: Paths
-    root: Path
-    sink: ListSink = field(default_factory=ListSink)
-
-    def config(self, cfg: object) -> None:
-        Path(self.env.config_file).write_text(cfg if isinstance(cfg, str) else json.dumps(cfg))
-
-    def run(self, stage: str, platform: str = "file", dry_run: bool = False, plan_json: bool = False,
-            out: object = None) -> int:
-        self.sink = ListSink()
-        opts = engine.Options(platform=platform, stage=stage, root=str(self.root), paths=self.paths,
-                              dry_run=dry_run, plan_json=plan_json)
-        return engine.run(opts, env=self.env, sink=self.sink, out=out)  # type: ignore[arg-type]
+from tests.unit.machinefixtures import Machine, new_machine
 
 
 @pytest.fixture
 def m(tmp_path: Path) -> Machine:
-    run = tmp_path / "run"
-    run.mkdir()
-    root = tmp_path / "sysroot"
-    root.mkdir()
-    env = Environment(
-        cmdline_path=str(tmp_path / "cmdline"),
-        config_file=str(tmp_path / "config.ign"),
-        system_config_dir=str(tmp_path / "usr-lib-ignition"),
-        system_local_config_dir=str(tmp_path / "etc-ignition"),
-        system_runtime_config_dir=str(tmp_path / "run-ignition"),
-        fw_cfg_dir=str(tmp_path / "fw_cfg"),
-        boot_id_path=str(tmp_path / "boot_id"),
-    )
-    (tmp_path / "cmdline").write_text("BOOT_IMAGE=/vmlinuz root=LABEL=root ignition.firstboot\n")
-    paths = Paths(str(run / "ignition.json"), str(run / "ignition" / "state"), str(run / "ignition" / "neednet"))
-    return Machine(tmp_path, env, paths, root)
+    return new_machine(tmp_path, "BOOT_IMAGE=/vmlinuz root=LABEL=root ignition.firstboot\n")
 
 
 SIMPLE = {

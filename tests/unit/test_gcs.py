@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import ipaddress
 import re
-import socket
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from ignition.config.types import Timeouts
 from ignition.errors import FetchError
@@ -27,6 +23,9 @@ from ignition.log import Logger
 from ignition.resources import gcs
 from ignition.resources.fetcher import Fetcher
 from ignition.resources.http import HttpClient
+from tests.unit import cloudfakes
+from tests.unit.cloudfakes import Recorder
+from tests.unit.logsink import ListSink
 
 pytestmark = pytest.mark.allow_socket
 
@@ -34,70 +33,8 @@ ACCESS_TOKEN = "ya29.FaKeAcCeSsToKeN-0123456789"
 SA = "/computeMetadata/v1/instance/service-accounts/default"
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.lines.append(message)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    refused: list[str] = []
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect = socket.socket.connect
-
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if not _is_loopback(name):
-            refused.append(name)
-            raise AssertionError(f"a unit test tried to resolve non-loopback {name!r}")
-        return real_getaddrinfo(host, port, *args, **kwargs)
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and not _is_loopback(str(address[0])):
-            refused.append(str(address[0]))
-            raise AssertionError(f"a unit test tried to connect to non-loopback {address[0]!r}")
-        real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return refused
-
-
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    base = f"http://127.0.0.1:{_module_server.port}"
-    monkeypatch.setenv("IGNITION_GCS_URL", base + "/gcs")
-    monkeypatch.setenv("IGNITION_GCE_METADATA_URL", base + "/md")
-    yield _module_server
-    _module_server.clear()
-
-
-@pytest.fixture
-def sink() -> ListSink:
-    return ListSink()
+_loopback_only, _module_server, server, sink = cloudfakes.fixtures(
+    IGNITION_GCS_URL="/gcs", IGNITION_GCE_METADATA_URL="/md")
 
 
 def client(sink: ListSink) -> HttpClient:
@@ -106,17 +43,6 @@ def client(sink: ListSink) -> HttpClient:
 
 def logger(sink: ListSink, platform: str = "gcp") -> Logger:
     return Logger(sink, stage="files", platform=platform)
-
-
-class Recorder:
-    def __init__(self, body: bytes = b"gcs-bytes", status: int = 200) -> None:
-        self.body = body
-        self.status = status
-        self.requests: list[Request] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        return Response(self.body, status=self.status)
 
 
 def fake_metadata(server: HTTPServer, expires_in: int = 3599) -> None:

@@ -9,7 +9,6 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -19,9 +18,12 @@ from werkzeug.wrappers import Request, Response
 from ignition.config.parse import parse
 from ignition.config.types import Config
 from ignition.errors import ConfigError, FetchError, NeedsNetwork
-from ignition.log import MSG_CONFIG_FETCHED, Logger
-from ignition.render import MAX_DEPTH, Fetchers, Renderer, Settings
+from ignition.fetchsettings import Fetchers, Settings
+from ignition.log import Logger
+from ignition.render import MAX_DEPTH, Renderer
 from ignition.state import FetchedConfig
+from tests.unit import fakeserver
+from tests.unit.logsink import ListSink
 
 net = pytest.mark.allow_socket
 
@@ -39,21 +41,6 @@ H0z4/8XzFYj2bnfYniioDO+ZZ3M5HJVOEnHlAiBTdN1TRQX9uiBYjxEZIVbZSm8p
 XLHZMbrFvmI1HgP84w==
 -----END CERTIFICATE-----
 """
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.entries: list[tuple[int, str, dict[str, str]]] = []
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.entries.append((priority, message, dict(fields)))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m for _, m, _ in self.entries)
-
-    def fetched(self) -> list[dict[str, str]]:
-        return [f for _, _, f in self.entries if f.get("MESSAGE_ID") == MSG_CONFIG_FETCHED]
 
 
 def raw(*paths: str, merge: list[dict[str, Any]] | None = None, replace: dict[str, Any] | None = None,
@@ -98,19 +85,7 @@ def s() -> Setup:
     return Setup()
 
 
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    yield _module_server
-    _module_server.clear()
+_module_server, server = fakeserver.fixtures()
 
 
 # data URLs

@@ -13,24 +13,23 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
-import socket
-from collections.abc import Iterator, Mapping
-from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from ignition.config.types import Timeouts
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.resources import s3, sigv4
+from ignition.resources import s3, s3url, sigv4
 from ignition.resources.fetcher import Fetcher
 from ignition.resources.http import HttpClient
+from tests.unit import cloudfakes
+from tests.unit.cloudfakes import Recorder, is_loopback
+from tests.unit.logsink import ListSink
 
 pytestmark = pytest.mark.allow_socket
 
@@ -40,71 +39,8 @@ SESSION_TOKEN = "FaKeSeSsIoNtOkEn//with+chars=="
 IMDS_TOKEN = "imds-v2-token-0123456789"
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.lines.append(message)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Refuse to resolve or connect to anything but loopback; records what was refused."""
-    refused: list[str] = []
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect = socket.socket.connect
-
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if not _is_loopback(name):
-            refused.append(name)
-            raise AssertionError(f"a unit test tried to resolve non-loopback {name!r}")
-        return real_getaddrinfo(host, port, *args, **kwargs)
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and not _is_loopback(str(address[0])):
-            refused.append(str(address[0]))
-            raise AssertionError(f"a unit test tried to connect to non-loopback {address[0]!r}")
-        real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return refused
-
-
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    base = f"http://127.0.0.1:{_module_server.port}"
-    monkeypatch.setenv("IGNITION_AWS_IMDS_URL", base + "/imds")
-    monkeypatch.setenv("IGNITION_S3_ENDPOINT", base + "/s3/{region}")
-    yield _module_server
-    _module_server.clear()
-
-
-@pytest.fixture
-def sink() -> ListSink:
-    return ListSink()
+_loopback_only, _module_server, server, sink = cloudfakes.fixtures(
+    IGNITION_AWS_IMDS_URL="/imds", IGNITION_S3_ENDPOINT="/s3/{region}")
 
 
 def logger(sink: ListSink, platform: str = "aws") -> Logger:
@@ -156,19 +92,6 @@ def signature_ok(request: Request) -> bool:
     return hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), m["sig"])
 
 
-class Recorder:
-    """An S3 object handler that keeps the requests it served."""
-
-    def __init__(self, body: bytes = b"object-bytes", status: int = 200) -> None:
-        self.body = body
-        self.status = status
-        self.requests: list[Request] = []
-
-    def __call__(self, request: Request) -> Response:
-        self.requests.append(request)
-        return Response(self.body, status=self.status)
-
-
 def assert_no_secrets(*texts: str) -> None:
     for text in texts:
         for secret in (SECRET, SESSION_TOKEN, IMDS_TOKEN, "Signature="):
@@ -185,26 +108,26 @@ def assert_no_secrets(*texts: str) -> None:
      "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
 ])
 def test_s3_urls(url: str, bucket: str, key: str, version: str | None) -> None:
-    assert s3.parse(url) == s3.Location(key=key, bucket=bucket, version_id=version)
+    assert s3url.parse(url) == s3url.Location(key=key, bucket=bucket, version_id=version)
 
 
 @pytest.mark.parametrize(("partition", "hint"), [
     ("aws", "us-east-1"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-future", ""),
 ])
 def test_bucket_arns_carry_their_partition_region_hint(partition: str, hint: str) -> None:
-    loc = s3.parse(f"arn:{partition}:s3:::my-bucket/path/to/config.ign")
-    assert loc == s3.Location(key="path/to/config.ign", bucket="my-bucket", region_hint=hint)
+    loc = s3url.parse(f"arn:{partition}:s3:::my-bucket/path/to/config.ign")
+    assert loc == s3url.Location(key="path/to/config.ign", bucket="my-bucket", region_hint=hint)
 
 
 def test_arn_keys_are_taken_as_written_and_versions_parsed() -> None:
     # Go keeps an opaque URL escaped, so Ignition does not decode an ARN's key.
-    loc = s3.parse("arn:aws:s3:::my-bucket/a%20b:c?versionId=v1")
+    loc = s3url.parse("arn:aws:s3:::my-bucket/a%20b:c?versionId=v1")
     assert (loc.key, loc.version_id) == ("a%20b:c", "v1")
 
 
 def test_access_point_arns() -> None:
-    loc = s3.parse("arn:aws-us-gov:s3:us-gov-east-1:123456789012:accesspoint/my-ap/object/dir/c.ign?versionId=7")
-    assert loc == s3.Location(key="dir/c.ign", access_point="my-ap", account="123456789012",
+    loc = s3url.parse("arn:aws-us-gov:s3:us-gov-east-1:123456789012:accesspoint/my-ap/object/dir/c.ign?versionId=7")
+    assert loc == s3url.Location(key="dir/c.ign", access_point="my-ap", account="123456789012",
                               region="us-gov-east-1", region_hint="us-gov-west-1", version_id="7")
 
 
@@ -225,13 +148,13 @@ def test_access_point_arns() -> None:
 ])
 def test_invalid_s3_urls_say_what_is_wrong(url: str, message: str) -> None:
     with pytest.raises(FetchError, match=re.escape(message)) as exc:
-        s3.parse(url)
+        s3url.parse(url)
     assert "pa55w0rd" not in str(exc.value)
 
 
 def test_default_endpoints_are_dual_stack_and_per_partition() -> None:
     def url(u: str, region: str) -> str:
-        return s3.object_target(s3.parse(u), region, None).url
+        return s3url.object_target(s3url.parse(u), region, None).url
 
     assert url("s3://my-bucket/a b/ü+x.ign?versionId=v/1", "eu-west-1") == (
         "https://my-bucket.s3.dualstack.eu-west-1.amazonaws.com/a%20b/%C3%BC%2Bx.ign?versionId=v%2F1")
@@ -241,13 +164,13 @@ def test_default_endpoints_are_dual_stack_and_per_partition() -> None:
         "https://my-bucket.s3.dualstack.cn-north-1.amazonaws.com.cn/k")
     assert url("arn:aws:s3:us-west-2:123456789012:accesspoint/my-ap/object/k", "us-west-2") == (
         "https://my-ap-123456789012.s3-accesspoint.dualstack.us-west-2.amazonaws.com/k")
-    assert s3.bucket_target("my-bucket", "us-gov-west-1", None).url == (
+    assert s3url.bucket_target("my-bucket", "us-gov-west-1", None).url == (
         "https://my-bucket.s3.us-gov-west-1.amazonaws.com/")
 
 
 def test_dot_segments_in_keys_are_refused() -> None:
     with pytest.raises(FetchError, match=r"'\.' or '\.\.' segments"):
-        s3.object_target(s3.parse("s3://my-bucket/a/../etc/k"), "us-east-1", None)
+        s3url.object_target(s3url.parse("s3://my-bucket/a/../etc/k"), "us-east-1", None)
 
 
 # SigV4
@@ -446,5 +369,5 @@ def test_the_test_endpoints_are_loopback(server: HTTPServer) -> None:
     from urllib.parse import urlsplit
 
     for var in ("IGNITION_AWS_IMDS_URL", "IGNITION_S3_ENDPOINT"):
-        assert _is_loopback(urlsplit(os.environ[var]).hostname or "")
+        assert is_loopback(urlsplit(os.environ[var]).hostname or "")
     assert json.dumps(server.url_for("/")).startswith('"http://127.0.0.1:')
