@@ -7,11 +7,11 @@ Go's flag package accepts `-flag value`, `-flag=value`, `--flag value` and
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from ignition import __version__, engine, registry
 from ignition.context import Paths
@@ -35,22 +35,38 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if not s or pos != len(s):
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 2m, 90s, 1h30m)")
+        raise ValueError("not a duration (use e.g. 2m, 90s, 1h30m)")
     return sign * total
 
 
-def _parse_bool(text: str) -> bool:
-    # strconv.ParseBool's spellings
-    if text in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    if text in ("0", "f", "F", "false", "FALSE", "False"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+@dataclass
+class CommandLine:
+    """The flags of `ignition`, with Ignition's defaults."""
+    help: bool = False
+    platform: str = ""
+    stage: str = ""
+    root: str = "/"
+    config_cache: str = Paths.config_cache
+    state_file: str = Paths.state_file
+    neednet: str = Paths.neednet
+    fetch_timeout: float = 120.0
+    log_to_stdout: bool = False
+    version: bool = False
+    dry_run: bool = False
+    json: bool = False
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(engine.EXIT_USAGE, f"ignition: {message}\nRun 'ignition -help' for the flags.\n")
+# Flag name -> converter of its value; booleans take no separate value.
+_VALUE_FLAGS: dict[str, Callable[[str], Any]] = {
+    "platform": str, "stage": str, "root": str, "config-cache": str, "state-file": str, "neednet": str,
+    "fetch-timeout": parse_duration,
+}
+_BOOL_FLAGS = frozenset({"help", "h", "log-to-stdout", "version", "dry-run", "json"})
+
+
+def usage_error(message: str) -> NoReturn:
+    sys.stderr.write(f"ignition: {message}\nRun 'ignition -help' for the flags.\n")
+    raise SystemExit(engine.EXIT_USAGE)
 
 
 def _help_text() -> str:
@@ -82,40 +98,49 @@ def _help_text() -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ignition", add_help=False, allow_abbrev=False)
-    p.add_argument("-help", "--help", "-h", action="store_true", dest="help")
-    p.add_argument("-platform", "--platform", default="")
-    p.add_argument("-stage", "--stage", default="")
-    p.add_argument("-root", "--root", default="/")
-    p.add_argument("-config-cache", "--config-cache", default=Paths.config_cache)
-    p.add_argument("-state-file", "--state-file", default=Paths.state_file)
-    p.add_argument("-neednet", "--neednet", default=Paths.neednet)
-    p.add_argument("-fetch-timeout", "--fetch-timeout", type=parse_duration, default=120.0)
-    for flag in ("log-to-stdout", "version", "dry-run", "json"):
-        p.add_argument(f"-{flag}", f"--{flag}", nargs="?", const=True, default=False, type=_parse_bool,
-                       dest=flag.replace("-", "_"))
-    return p
-
-
-_FLAGS = frozenset({"help", "h", "platform", "stage", "root", "config-cache", "state-file", "neednet",
-                    "fetch-timeout", "log-to-stdout", "version", "dry-run", "json"})
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    # argparse expands abbreviations of single-dash flags even with
-    # allow_abbrev=False; Go's flag package does not, so neither do we.
-    for arg in argv:
-        if arg == "--":
+def parse_args(argv: Sequence[str]) -> CommandLine:
+    """Go's flag package rules: `-name`, `--name`, `-name=value`, `-name value`
+    (not for booleans, whose value only follows `=`); no abbreviations; `--`
+    ends the flags. ignition takes no other arguments. (Hand-written rather
+    than argparse: every stage is a new process, and argparse's import is a
+    measurable part of its start-up on a slow machine.)"""
+    cl = CommandLine()
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            rest = args[i:] if arg == "--" else args[i - 1:]
+            if rest:
+                usage_error(f"unexpected argument{'s' if len(rest) > 1 else ''}: {' '.join(rest)}")
             break
-        if arg.startswith("-") and arg != "-":
-            name = arg.lstrip("-").split("=", 1)[0]
-            if name not in _FLAGS:
-                build_parser().error(f"flag provided but not defined: -{name}")
-    ns, rest = build_parser().parse_known_args(list(argv))
-    if rest:
-        build_parser().error(f"unexpected argument{'s' if len(rest) > 1 else ''}: {' '.join(rest)}")
-    return ns
+        body = arg[2:] if arg.startswith("--") else arg[1:]
+        name, has_value, value = body.partition("=")
+        if not name or name[0] in "-=":
+            usage_error(f"bad flag syntax: {arg}")
+        attr = "help" if name == "h" else name.replace("-", "_")
+        if name in _BOOL_FLAGS:
+            if not has_value or value in ("1", "t", "T", "true", "TRUE", "True"):  # strconv.ParseBool's
+                setattr(cl, attr, True)
+            elif value in ("0", "f", "F", "false", "FALSE", "False"):
+                setattr(cl, attr, False)
+            else:
+                usage_error(f"invalid boolean value {value!r} for -{name}")
+            continue
+        convert = _VALUE_FLAGS.get(name)
+        if convert is None:
+            usage_error(f"flag provided but not defined: -{name}")
+        if not has_value:
+            if i >= len(args):
+                usage_error(f"flag needs an argument: -{name}")
+            value = args[i]
+            i += 1
+        try:
+            setattr(cl, attr, convert(value))
+        except ValueError as e:
+            usage_error(f"invalid value {value!r} for flag -{name}: {e}")
+    return cl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def validate_main(argv: Sequence[str] | None = None) -> int:
     """`ignition-validate FILE|-`: print the report; exit 1 on any error."""
+    import argparse
+
     from ignition.config.parse import parse  # keep `ignition` start-up free of the validator
 
     p = argparse.ArgumentParser(prog="ignition-validate", allow_abbrev=False,

@@ -11,13 +11,13 @@ to stderr; `-log-to-stdout` forces stdout.
 
 from __future__ import annotations
 
+import _socket
 import array
 import contextlib
 import errno
 import fcntl
 import os
 import re
-import socket
 import struct
 import sys
 import time
@@ -76,7 +76,9 @@ class JournalSink:
     def __init__(self, path: str, fallback: Sink | None = None) -> None:
         self.path = path
         self.fallback = fallback or StreamSink(sys.stderr)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        # _socket, not socket: the wrapper module's enum set-up is a
+        # noticeable part of every stage's start-up under emulation.
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
 
     def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
         entry = dict(fields)
@@ -103,7 +105,7 @@ class JournalSink:
                 fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL,
             )
             fds = array.array("i", [fd])
-            self.sock.sendmsg([], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)], 0, self.path)
+            self.sock.sendmsg([], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)], 0, self.path)
         finally:
             os.close(fd)
 

@@ -5,9 +5,10 @@ only when asked for, so `ignition -stage files` never imports the disk code."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
+from ignition import entrypoints
+from ignition.entrypoints import EntryPoint
 from ignition.errors import SetupError, UsageError
 
 STAGE_GROUP = "ignition.stages"
@@ -27,12 +28,15 @@ MISSING_METADATA_FIX = (
 class Registry:
     group: str
     kind: str  # "stage" or "platform", for messages
-    entries: dict[str, metadata.EntryPoint]
+    entries: dict[str, EntryPoint]
 
     @classmethod
     def load(cls, group: str, kind: str) -> Registry:
-        entries: dict[str, metadata.EntryPoint] = {}
-        for ep in metadata.entry_points(group=group):
+        entries: dict[str, EntryPoint] = {}
+        # The fast scan of sys.path; importlib.metadata only when it finds
+        # nothing (distributions that only a custom finder knows).
+        eps = entrypoints.entry_points(group) or entrypoints.from_metadata(group)
+        for ep in eps:
             if ep.name in entries and entries[ep.name].value != ep.value:
                 raise SetupError(
                     f"two {kind}s are registered as {ep.name!r}: {entries[ep.name].value} and "

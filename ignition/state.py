@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from ignition.errors import SetupError
+from ignition.tmpfile import mkstemp
 
 
 @dataclass
@@ -84,7 +84,7 @@ def write_private(path: str, data: bytes, mode: int) -> None:
     directory created 0700 if missing."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".")
+    fd, tmp = mkstemp(directory, "." + os.path.basename(path) + ".")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

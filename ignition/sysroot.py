@@ -18,10 +18,10 @@ import hashlib
 import os
 import shutil
 import stat
-import tempfile
 
 from ignition.errors import SysrootEscape
 from ignition.plan import Plan
+from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
 
@@ -133,7 +133,7 @@ class Sysroot:
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ignition-")
+        fd, tmp = mkstemp(directory, ".ignition-")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

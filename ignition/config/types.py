@@ -1,4 +1,4 @@
-"""Frozen dataclasses of config spec 3.6.0, the only shape the stages ever see.
+"""Frozen dataclasses (records, see record.py) of config spec 3.6.0, the only shape the stages ever see.
 
 Conventions, mirroring Ignition's Go types so merge and defaults behave the same:
 - a scalar the spec makes optional is `X | None`; None means "not set in the config", which
@@ -14,27 +14,28 @@ JSON names are camelCase of the attribute unless `metadata={"json": ...}` says o
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ignition.config.codec import from_json, to_json
+from ignition.config.record import record
 
 SPEC_VERSION = "3.6.0"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Verification:
     hash: str | None = None  # "sha512-<hex>" or "sha256-<hex>" of the decompressed data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class HTTPHeader:
     name: str
     # None is meaningful: in a child config it deletes the parent's header of that name
     value: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Resource:
     source: str | None = None
     compression: str | None = None
@@ -42,36 +43,36 @@ class Resource:
     verification: Verification = Verification()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class IgnitionConfig:
     merge: tuple[Resource, ...] = ()
     replace: Resource = Resource()  # replace.source None: no replacement
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Timeouts:
     http_response_headers: int | None = None  # seconds; None means Ignition's default of 10
     http_total: int | None = None  # seconds; None and 0 mean unlimited
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class TLS:
     certificate_authorities: tuple[Resource, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Security:
     tls: TLS = TLS()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Proxy:
     http_proxy: str | None = None
     https_proxy: str | None = None
     no_proxy: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Ignition:
     version: str
     config: IgnitionConfig = IgnitionConfig()
@@ -80,7 +81,7 @@ class Ignition:
     proxy: Proxy = Proxy()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Partition:
     label: str | None = None
     number: int | None = None  # None and 0 both mean "next free slot"
@@ -93,14 +94,14 @@ class Partition:
     resize: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Disk:
     device: str
     wipe_table: bool | None = None
     partitions: tuple[Partition, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Raid:
     name: str
     level: str | None = None
@@ -109,7 +110,7 @@ class Raid:
     options: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Filesystem:
     device: str
     format: str | None = None
@@ -121,19 +122,19 @@ class Filesystem:
     mount_options: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class NodeUser:
     id: int | None = None
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class NodeGroup:
     id: int | None = None
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Node:
     """What files, directories and links share; they also share one path key space."""
 
@@ -143,39 +144,39 @@ class Node:
     group: NodeGroup = NodeGroup()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class File(Node):
     contents: Resource = Resource()
     append: tuple[Resource, ...] = ()
     mode: int | None = None  # None: 0644 for a new file, else keep the existing file's mode
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Directory(Node):
     mode: int | None = None  # None: 0755 for a new directory, else keep the existing mode
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Link(Node):
     target: str | None = None
     hard: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Tang:
     url: str | None = None
     thumbprint: str | None = None
     advertisement: str | None = None  # JSON text; None: fetched from the server at run time
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ClevisCustom:
     pin: str | None = None
     config: str | None = None
     needs_network: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Clevis:
     tang: tuple[Tang, ...] = ()
     tpm2: bool | None = None
@@ -183,12 +184,12 @@ class Clevis:
     custom: ClevisCustom = ClevisCustom()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Cex:
     enabled: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Luks:
     name: str
     device: str | None = None
@@ -203,7 +204,7 @@ class Luks:
     cex: Cex = Cex()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Storage:
     disks: tuple[Disk, ...] = ()
     raid: tuple[Raid, ...] = ()
@@ -214,13 +215,13 @@ class Storage:
     luks: tuple[Luks, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Dropin:
     name: str
     contents: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Unit:
     name: str
     enabled: bool | None = None  # None: leave the unit's enablement alone
@@ -229,12 +230,12 @@ class Unit:
     dropins: tuple[Dropin, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Systemd:
     units: tuple[Unit, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PasswdUser:
     name: str
     password_hash: str | None = None
@@ -252,7 +253,7 @@ class PasswdUser:
     system: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PasswdGroup:
     name: str
     gid: int | None = None
@@ -261,19 +262,19 @@ class PasswdGroup:
     system: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Passwd:
     users: tuple[PasswdUser, ...] = ()
     groups: tuple[PasswdGroup, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class KernelArguments:
     should_exist: tuple[str, ...] = ()
     should_not_exist: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Config:
     ignition: Ignition
     storage: Storage = Storage()

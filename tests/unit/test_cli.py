@@ -117,3 +117,24 @@ def test_main_runs_the_engine_with_the_flags(tmp_path: Path, monkeypatch: pytest
     assert (o.platform, o.stage, o.root) == ("qemu", "disks", "/sysroot")
     assert (o.paths.config_cache, o.paths.state_file, o.paths.neednet) == ("/c", "/s", "/n")
     assert (o.fetch_timeout, o.log_to_stdout, o.dry_run, o.plan_json) == (30.0, True, True, True)
+
+
+@pytest.mark.parametrize(("bad", "says"), [
+    (["-stage"], "flag needs an argument: -stage"),
+    (["---stage=files"], "bad flag syntax: ---stage=files"),
+    (["-=x"], "bad flag syntax"),
+    (["-stage", "files", "--", "extra"], "unexpected argument: extra"),
+    (["-stage", "files", "one", "two"], "unexpected arguments: one two"),
+    (["-json", "false"], "unexpected argument: false"),  # a boolean's value only follows "="
+    (["-fetch-timeout=5"], "invalid value '5' for flag -fetch-timeout"),
+])
+def test_go_flag_package_errors(bad: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        parse_args(bad)
+    assert e.value.code == engine.EXIT_USAGE
+    assert says in capsys.readouterr().err
+
+
+def test_double_dash_ends_the_flags_and_the_last_value_wins() -> None:
+    ns = parse_args(["-stage", "disks", "--stage=files", "-h=false", "--"])
+    assert ns.stage == "files" and ns.help is False

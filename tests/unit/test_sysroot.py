@@ -471,3 +471,14 @@ def test_dry_run_plan_prints(root: Path) -> None:
     mkdir, write = out.getvalue().splitlines()
     assert mkdir.startswith("would mkdir /etc (mode 0755")
     assert write == f"would write /etc/a (type file, mode 0600, owner 0:0, size 3, sha256 {digest})"
+
+
+def test_temporary_files_are_new_private_and_unique(tmp_path: Path) -> None:
+    from ignition.tmpfile import mkstemp
+
+    made = [mkstemp(str(tmp_path), ".x-") for _ in range(50)]
+    for fd, path in made:
+        os.close(fd)
+        assert os.path.basename(path).startswith(".x-")
+        assert os.stat(path).st_mode & 0o777 == 0o600
+    assert len({p for _, p in made}) == 50
