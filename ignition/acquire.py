@@ -10,7 +10,6 @@ The system base configs are not cached: every stage reads them again and layers
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -121,6 +120,8 @@ def acquire(ctx: ProviderContext, provider: Provider, *, fetchers: Fetchers | No
     if raw is None:
         ctx.logger.info("no config was provided; provisioning with an empty config")
         return Acquired(empty_config(), ())
+    import hashlib  # OpenSSL's set-up only when something is hashed
+
     ctx.logger.debug(f"parsing config with SHA512: {hashlib.sha512(raw).hexdigest()}")
     try:
         parsed = parse(raw)

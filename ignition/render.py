@@ -25,10 +25,9 @@ MAX_DEPTH are refused; Ignition recurses without a limit.
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ignition import SPEC_VERSION, redact
 from ignition.config.merge import merge
@@ -37,6 +36,9 @@ from ignition.errors import ConfigError, FetchError
 from ignition.fetchsettings import Fetchers, LazyFetcher, Settings
 from ignition.log import MSG_CONFIG_FETCHED, Logger
 from ignition.state import FetchedConfig
+
+if TYPE_CHECKING:  # concurrent.futures (and logging behind it) only when a merge list is fetched
+    from concurrent.futures import Future
 
 MAX_DEPTH = 10  # references nested deeper than this are refused (Ignition has no limit)
 MAX_WORKERS = 4  # concurrent fetches of one merge list
@@ -55,6 +57,8 @@ class Prefetch:
 
     def __init__(self, fetchers: Fetchers, settings: Settings, refs: dict[int, Resource],
                  workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.settings = settings
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(refs))),
@@ -162,6 +166,8 @@ class Renderer:
             raise _about(e, ref) from e
 
     def _parse(self, raw: bytes, ref: Resource, how: str) -> Config:
+        import hashlib  # OpenSSL's set-up only when something is hashed
+
         from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
 
         shown = redact.url(str(ref.source))

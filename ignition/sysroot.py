@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import errno
-import hashlib
 import os
 import shutil
 import stat
@@ -221,6 +220,12 @@ class _ignore_missing:
         return isinstance(exc, OSError) and exc.errno == errno.ENOENT
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib  # OpenSSL's set-up only in a dry run that shows contents
+
+    return hashlib.sha256(data).hexdigest()
+
+
 class DryRunSysroot(Sysroot):
     """Reads the real tree, records writes in the plan. An overlay of what
     the plan has created or removed so far keeps later decisions of the same
@@ -269,7 +274,7 @@ class DryRunSysroot(Sysroot):
         self._overlay[path] = "file"
         owner = f"{0 if uid is None else uid}:{0 if gid is None else gid}"
         self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=len(data),
-                      sha256=hashlib.sha256(data).hexdigest())
+                      sha256=_sha256(data))
 
     def remove_all(self, path: str) -> None:
         for p in [p for p in self._overlay if p == path or p.startswith(path.rstrip("/") + "/")]:
@@ -294,7 +299,7 @@ class DryRunSysroot(Sysroot):
     def append(self, path: str, data: bytes) -> None:
         self.makedirs(os.path.dirname(path))
         self._overlay.setdefault(path, "file")
-        self.plan.add("append", path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        self.plan.add("append", path, size=len(data), sha256=_sha256(data))
 
     def chmod(self, path: str, mode: int) -> None:
         self.plan.add("chmod", path, mode=f"{mode:04o}")
