@@ -30,12 +30,16 @@ EMPTY = {"ignition": {"version": "3.6.0"}}
 
 @dataclass(frozen=True)
 class Acquired:
+    """The user config a fetch stage acquired, and where it and its references came from."""
+
     config: Config  # the rendered user config, CAs inlined: what the cache holds
     fetched: tuple[FetchedConfig, ...]
 
 
 @dataclass(frozen=True)
 class Base:
+    """The merged base configs (base.d, base.platform.d) and where they came from."""
+
     config: Config | None  # None: no base config at all
     fetched: tuple[FetchedConfig, ...]
 

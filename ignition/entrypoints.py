@@ -25,7 +25,7 @@ _SUFFIXES = (".dist-info", ".egg-info")
 class EntryPoint:
     """`name = module:attr [extras]` in group `group`."""
 
-    __slots__ = ("name", "value", "group")
+    __slots__ = ("group", "name", "value")
 
     def __init__(self, name: str, value: str, group: str) -> None:
         self.name, self.value, self.group = name, value, group

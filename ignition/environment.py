@@ -16,6 +16,8 @@ METADATA_URL_PREFIX = "IGNITION_METADATA_URL_"
 
 @dataclass(frozen=True)
 class Environment:
+    """Where the machine's inputs are: paths and URLs, overridable by IGNITION_* variables."""
+
     cmdline_path: str = "/proc/cmdline"  # IGNITION_KERNEL_CMDLINE_PATH
     config_file: str = "config.ign"  # IGNITION_CONFIG_FILE, the file platform's config
     system_config_dir: str = "/usr/lib/ignition"  # IGNITION_SYSTEM_CONFIG_DIR

@@ -13,6 +13,8 @@ from typing import TextIO
 
 @dataclass(frozen=True)
 class PlanEntry:
+    """One change a dry run would make."""
+
     action: str  # e.g. "write", "mkdir", "run", "write-cache"
     target: str  # a path in the target root, a command, ...
     details: tuple[tuple[str, str], ...] = ()
@@ -29,6 +31,8 @@ class PlanEntry:
 
 @dataclass
 class Plan:
+    """What a dry run would change, in order."""
+
     entries: list[PlanEntry] = field(default_factory=list)
 
     def add(self, action: str, target: str, **details: object) -> None:

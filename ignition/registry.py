@@ -26,6 +26,8 @@ MISSING_METADATA_FIX = (
 
 @dataclass(frozen=True)
 class Registry:
+    """The plugins of one entry-point group (stages or platforms), loaded on demand."""
+
     group: str
     kind: str  # "stage" or "platform", for messages
     entries: dict[str, EntryPoint]

@@ -93,6 +93,8 @@ class Prefetch:
 
 @dataclass
 class Renderer:
+    """Renders a config's merge and replace references, depth first, into one config."""
+
     logger: Logger
     fetchers: Fetchers
     fetched: list[FetchedConfig] = field(default_factory=list)

@@ -22,6 +22,8 @@ from ignition.plan import Plan
 
 @dataclass(frozen=True)
 class Result:
+    """A finished command: its argv, exit code and output."""
+
     argv: tuple[str, ...]
     returncode: int
     stdout: bytes

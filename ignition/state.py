@@ -18,6 +18,8 @@ from ignition.tmpfile import mkstemp
 
 @dataclass
 class FetchedConfig:
+    """A config a fetch stage used, as the result file reports it."""
+
     kind: str  # "base" or "user"
     source: str  # where it came from (a provider name or a redacted URL)
     referenced: bool  # reached through ignition.config.merge/replace
@@ -25,6 +27,8 @@ class FetchedConfig:
 
 @dataclass
 class State:
+    """What one stage leaves for the later ones (Ignition's state file)."""
+
     # fetch-offline/fetch write; files reads (userConfigProvided in the result file).
     fetched_configs: list[FetchedConfig] = field(default_factory=list)
     # disks writes (generated LUKS keys as data URLs); files persists and removes them.

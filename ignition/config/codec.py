@@ -17,6 +17,8 @@ _SCALARS: tuple[type, ...] = (str, int, bool)
 
 @dataclass(frozen=True, slots=True)
 class JsonField:
+    """How one dataclass attribute maps to its JSON key and type."""
+
     attr: str
     json: str
     # str, int, bool or a dataclass; for lists, the element type

@@ -70,6 +70,8 @@ class EmptyConfig(ConfigError):
 
 @dataclass(frozen=True)
 class Parsed:
+    """A parsed, translated and validated config, with its report of warnings."""
+
     config: Config
     report: Report
     version: str  # the spec the text was written for

@@ -68,7 +68,10 @@ def _frozen_delattr(self: Any, name: str) -> None:
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(dataclasses.field,))
 def record(cls: _C) -> _C:
     # The dataclass machinery only collects the fields (and makes the slots);
-    # it generates no method.
+    # it generates no method. A class without a docstring would get one made
+    # from inspect.signature(), which costs more than the rest.
+    if cls.__doc__ is None:
+        cls.__doc__ = f"{cls.__name__} (a config record)"
     out: Any = dataclasses.dataclass(init=False, repr=False, eq=False, slots=True, kw_only=True)(cls)
     out.__record_spec__ = tuple(
         (f.name, f.default, None if f.default_factory is _MISSING else f.default_factory)

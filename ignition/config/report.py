@@ -19,6 +19,8 @@ def json_path(path: tuple[PathElem, ...]) -> str:
 
 @dataclass(frozen=True)
 class Entry:
+    """One error, warning or info line of a report, with where in the config it points."""
+
     kind: Kind
     message: str
     path: tuple[PathElem, ...] = ()
@@ -43,6 +45,8 @@ class Entry:
 
 @dataclass
 class Report:
+    """The entries found while parsing and validating one config, in order."""
+
     entries: list[Entry] = field(default_factory=list)
 
     def add(

@@ -21,6 +21,8 @@ _SPECIAL_MODE_BITS = 0o7000
 
 @dataclass(frozen=True, slots=True)
 class TranslationWarning:
+    """A field that a translation to an older or newer spec changed or dropped."""
+
     path: str  # JSON path, e.g. "$.storage.files.0.mode"
     message: str
 

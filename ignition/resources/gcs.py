@@ -89,6 +89,8 @@ def on_gce(platform: str, environ: Mapping[str, str], dmi_path: str = DMI_PRODUC
 
 @dataclass
 class _Token:
+    """An access token from the metadata server, and when it stops being good."""
+
     value: str
     expires: float  # monotonic
 

@@ -23,6 +23,8 @@ OEM_PATH = "/usr/share/oem"
 
 @dataclass(frozen=True, slots=True)
 class Filesystem:
+    """A spec 2.x named filesystem and where (if anywhere) nodes on it are placed."""
+
     name: str
     where: tuple[PathElem, ...]  # () for the predefined root
     mount_path: str | None  # None: nodes cannot be placed on it

@@ -26,6 +26,8 @@ _NETWORKD_SUFFIXES = (".network", ".netdev", ".link")
 
 @dataclass
 class Nodes:
+    """The spec 2.x files, directories and links, translated, with where each was declared."""
+
     files: list[dict[str, Any]] = field(default_factory=list)
     directories: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)

@@ -12,6 +12,8 @@ class UnitSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
+    """One `Name=value` line of a unit file, with its section."""
+
     section: str
     name: str
     value: str
@@ -19,6 +21,8 @@ class Option:
 
 @dataclass(frozen=True)
 class UnitFile:
+    """A systemd unit file as its options, for the checks Ignition makes on units."""
+
     options: tuple[Option, ...]
     # lines before the first [Section]: systemd ignores them ("assignment outside of section"),
     # go-systemd too; worth a warning, not a failure

@@ -26,6 +26,8 @@ DEFAULT_DIR_MODE = 0o755
 
 @dataclass(frozen=True)
 class Entry:
+    """A file, directory or link of the config with its place in storage.*."""
+
     section: str  # "files", "directories", "links"
     index: int
     node: File | Directory | Link
@@ -50,6 +52,8 @@ def ordered(storage: Storage) -> list[Entry]:
 
 @dataclass(frozen=True)
 class Fetched:
+    """A file's fetched and verified contents and appended fragments."""
+
     contents: bytes | None  # None: the file has no contents.source
     appends: tuple[bytes, ...]
 
