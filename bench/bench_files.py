@@ -15,26 +15,33 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime
 import gzip
 import hashlib
 import io
 import os
-import platform
 import pstats
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.root.oracle import (  # noqa: E402 - after the path set-up
+from common import (  # noqa: E402 - after the path set-up
+    GNU_TIME,
+    StageRun,
+    go_machine_line,
+    median_rss_mib,
+    median_stage,
+    median_wall,
+    run_stages_timed,
+    table,
+    update_doc,
+)
+
+from tests.root.oracle import (  # noqa: E402
     GO_IGNITION,
     OURS,
     diff,
@@ -44,8 +51,6 @@ from tests.root.oracle import (  # noqa: E402 - after the path set-up
     snapshot,
 )
 
-GNU_TIME = "/usr/bin/time"
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "files-stage"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq0h8Xy2lH0cOq5c2a8k0vX1c3JQm3z4wq1Z8Q9p0a1 bench@example"
 UNIT = "[Unit]\nDescription=bench {i}\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n"
@@ -83,32 +88,6 @@ def make_config() -> dict[str, Any]:
               **({"enabled": True} if i % 2 == 0 else {})} for i in range(N_UNITS)]
     return {"ignition": {"version": "3.3.0"}, "passwd": {"users": users},
             "storage": {"files": files, "directories": dirs, "links": links}, "systemd": {"units": units}}
-
-
-def timed_binary(work: Path, real: str) -> tuple[str, Path]:
-    """A wrapper that runs `real` under GNU time, appending `stage wall maxrss` lines."""
-    out = work / "time.log"
-    wrapper = work / "timed"
-    wrapper.write_text(f'#!/bin/sh\nexec {GNU_TIME} -a -o {out} -f "$4 %e %M" {real} "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper), out
-
-
-def one_run(top: Path, name: str, binary: str, config: dict[str, Any], bindir: str) -> dict[str, Any]:
-    work = top / name
-    work.mkdir()
-    make_base_tree(work / "root")
-    wrapper, log = timed_binary(work, binary)
-    start = time.perf_counter()
-    r = run_stages(wrapper, work, config, STAGES, extra_path=bindir)
-    wall = time.perf_counter() - start
-    if r.rc != 0:
-        raise SystemExit(f"{name} failed (rc {r.rc}):\n{r.log[-3000:]}")
-    stages = {}
-    for line in log.read_text().splitlines():
-        stage, secs, rss = line.split()
-        stages[stage] = (float(secs), int(rss))
-    return {"wall": wall, "rss_kib": max(rss for _, rss in stages.values()), "stages": stages, "work": work}
 
 
 def profile_ours(top: Path, config: dict[str, Any], bindir: str) -> str:
@@ -155,26 +134,6 @@ def profile_ours(top: Path, config: dict[str, Any], bindir: str) -> str:
     return "\n".join(lines)
 
 
-def machine() -> str:
-    go_version = subprocess.run([GO_IGNITION, "-version"], capture_output=True, text=True, check=False)
-    return (f"nproc {os.cpu_count()}; Python {platform.python_version()}; kernel {platform.release()}; "
-            f"{(go_version.stdout or go_version.stderr).strip().splitlines()[0]}; "
-            f"run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
-
-
-def update_doc(markdown: str) -> None:
-    """Replace this script's section of docs/benchmarks.md (between its markers), keep the rest."""
-    begin, end = f"<!-- bench:{SECTION} -->", f"<!-- /bench:{SECTION} -->"
-    block = f"{begin}\n{markdown.rstrip()}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=3, help="repetitions (default 3)")
@@ -190,42 +149,33 @@ def main() -> None:
     top.chmod(0o755)
     try:
         bindir = noop_setfiles(top / "bin")
-        runs: dict[str, list[dict[str, Any]]] = {"go": [], "ours": []}
+        runs: dict[str, list[StageRun]] = {"go": [], "ours": []}
         checked = ""
         variants = (("go", GO_IGNITION), ("ours", OURS))
         for rep in range(args.n):
             for name, binary in variants:
-                runs[name].append(one_run(top, f"{name}{rep}", binary, config, bindir))
+                runs[name].append(run_stages_timed(top, f"{name}{rep}", binary, config, STAGES, bindir))
             if rep == 0:
-                d = diff(snapshot(runs["go"][0]["work"] / "root"), snapshot(runs["ours"][0]["work"] / "root"))
+                d = diff(snapshot(runs["go"][0].work / "root"), snapshot(runs["ours"][0].work / "root"))
                 checked = ("trees identical" if not d else
                            f"{len(d)} differing nodes, first: " + "; ".join(d[:3]))
             for name in runs:
-                shutil.rmtree(runs[name][-1]["work"])
+                shutil.rmtree(runs[name][-1].work)
         profile = profile_ours(top, config, bindir)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
-    def med(name: str, key: str) -> float:
-        return float(statistics.median(r[key] for r in runs[name]))
-
-    def med_stage(name: str, stage: str, i: int) -> float:
-        return float(statistics.median(r["stages"][stage][i] for r in runs[name]))
-
-    go_wall, ours_wall = med("go", "wall"), med("ours", "wall")
-    go_rss, ours_rss = med("go", "rss_kib") / 1024, med("ours", "rss_kib") / 1024
+    go, ours = runs["go"], runs["ours"]
+    go_wall, ours_wall = median_wall(go), median_wall(ours)
+    go_rss, ours_rss = median_rss_mib(go), median_rss_mib(ours)
     rows = [
         ("wall time, fetch-offline + files", f"{go_wall:.2f} s", f"{ours_wall:.2f} s", f"{ours_wall / go_wall:.2f}x"),
-        *[(f"  {s} (GNU time %e)", f"{med_stage('go', s, 0):.2f} s", f"{med_stage('ours', s, 0):.2f} s",
-           f"{med_stage('ours', s, 0) / max(med_stage('go', s, 0), 0.01):.2f}x") for s in STAGES],
+        *[(f"  {s} (GNU time %e)", f"{median_stage(go, s):.2f} s", f"{median_stage(ours, s):.2f} s",
+           f"{median_stage(ours, s) / max(median_stage(go, s), 0.01):.2f}x") for s in STAGES],
         ("peak RSS (largest stage)", f"{go_rss:.1f} MiB", f"{ours_rss:.1f} MiB", f"{ours_rss / go_rss:.2f}x"),
-        ("all wall times", " ".join(f"{r['wall']:.2f}" for r in runs["go"]),
-         " ".join(f"{r['wall']:.2f}" for r in runs["ours"]), ""),
+        ("all wall times", " ".join(f"{r.wall_s:.2f}" for r in go), " ".join(f"{r.wall_s:.2f}" for r in ours), ""),
     ]
-    head = ("", "Go Ignition 2.14", "ours", "ours / Go")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    table = "\n".join(["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-                       for r in [head, tuple("-" * w for w in widths), *rows]])
+    result = table(rows, ("", "Go Ignition 2.14", "ours", "ours / Go"))
     verdict = "met" if ours_wall <= 1.5 * go_wall else "NOT met"
     md = f"""## Files stage: 2,000 files, 200 directories, 200 links, 50 units, 20 users (issue 4)
 
@@ -239,20 +189,20 @@ tests/root/oracle.py, alternately, {args.n} times in one run; medians. Each stag
 
 Command: `sudo .venv/bin/python bench/bench_files.py -n {args.n}`
 
-{table}
+{result}
 
 Target (ours no slower than 1.5x Go): {verdict}. Output check on the first repetition: {checked}.
 
 Both write a temp file and rename it per file; ours then syncs once at the end of the stage
 (Go Ignition 2.14 does not sync at all).
 
-Machine: {machine()}.
+Machine: {go_machine_line()}.
 
 {profile}
 """
     print(md)
     if not args.no_doc:
-        update_doc(md)
+        update_doc(SECTION, md)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Shared helpers of the benchmarks (bench/bench_*.py, run by `make bench`): run a command N
 times, take the median wall time and peak RSS of each run, print a table, and keep
-docs/benchmarks.md up to date section by section.
+docs/benchmarks.md up to date section by section; and, for the stage benchmarks
+(bench_files.py, bench_fetch.py), run Go's and our stages on fresh base trees under GNU
+time and summarise the repetitions.
 
 Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the command's own ru_maxrss), not from
 wait4 in this process: Linux starts a child's maxrss at its parent's RSS at fork/exec time, so a
@@ -21,6 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -134,3 +137,80 @@ def update_doc(section_id: str, markdown: str, doc: Path = DOC) -> None:
 
 def venv_bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
+
+
+# Stage benchmarks: Go's and our stage runner on identical fresh trees (tests/root/oracle.py).
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """One repetition: each stage's GNU time figures and the wall time around all of them."""
+
+    work: Path
+    wall_s: float
+    stages: dict[str, tuple[float, int]]  # stage -> (seconds, peak RSS KiB)
+
+    @property
+    def rss_kib(self) -> int:
+        return max(rss for _, rss in self.stages.values())
+
+
+def _oracle() -> Any:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.root import oracle  # the root tests' harness: base tree, stage runner
+
+    return oracle
+
+
+def timed_binary(work: Path, real: str) -> tuple[str, Path]:
+    """A wrapper that runs `real` under GNU time, appending `stage wall maxrss` lines to the log
+    it returns (argv[4] of an Ignition stage call is the stage name)."""
+    out = work / "time.log"
+    wrapper = work / "timed"
+    wrapper.write_text(f'#!/bin/sh\nexec {GNU_TIME} -a -o {out} -f "$4 %e %M" {real} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper), out
+
+
+def run_stages_timed(top: Path, name: str, binary: str, config: dict[str, Any], stages: list[str],
+                     bindir: str) -> StageRun:
+    """Run `stages` of `binary` on a fresh base tree in top/name; exits on failure."""
+    oracle = _oracle()
+    if not os.access(GNU_TIME, os.X_OK):
+        raise SystemExit(f"{GNU_TIME} is missing: apt-get install time")
+    work = top / name
+    work.mkdir()
+    oracle.make_base_tree(work / "root")
+    wrapper, log = timed_binary(work, binary)
+    start = time.perf_counter()
+    r = oracle.run_stages(wrapper, work, config, stages, extra_path=bindir)
+    wall = time.perf_counter() - start
+    if r.rc != 0:
+        raise SystemExit(f"{name} failed (rc {r.rc}):\n{r.log[-3000:]}")
+    times = {}
+    for line in log.read_text().splitlines():
+        stage, secs, rss = line.split()
+        times[stage] = (float(secs), int(rss))
+    return StageRun(work, wall, times)
+
+
+def median_wall(runs: Sequence[StageRun]) -> float:
+    return float(statistics.median(r.wall_s for r in runs))
+
+
+def median_stage(runs: Sequence[StageRun], stage: str) -> float:
+    return float(statistics.median(r.stages[stage][0] for r in runs))
+
+
+def median_rss_mib(runs: Sequence[StageRun]) -> float:
+    return float(statistics.median(r.rss_kib for r in runs)) / 1024
+
+
+def go_machine_line() -> str:
+    """The machine, the Go Ignition build and the date, for a section's footer."""
+    oracle = _oracle()
+    v = subprocess.run([oracle.GO_IGNITION, "-version"], capture_output=True, text=True, check=False)
+    return (f"nproc {os.cpu_count()}; Python {platform.python_version()}; kernel {platform.release()}; "
+            f"{(v.stdout or v.stderr).strip().splitlines()[0]}; "
+            f"run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")

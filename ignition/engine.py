@@ -19,7 +19,7 @@ from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError
 from ignition.fetchsettings import Fetchers
 from ignition.log import Logger, Sink, default_sink
 from ignition.plan import Plan
-from ignition.providers import Provider
+from ignition.providers import Provider, report_status
 from ignition.render import log_fetched
 from ignition.resources.fetcher import Fetcher
 from ignition.run import RecordingRunner, Runner
@@ -77,6 +77,7 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         return StageContext(config, root, runner, fetcher, st, opts.platform, logger, env,
                             opts.paths, opts.dry_run, plan)
 
+    error: str | None = None
     try:
         try:
             config = _config(stage, provider, opts, pctx, fetchers, st, plan)
@@ -85,26 +86,29 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
                 raise
             signal_neednet(context(acquire.empty_config(), pctx.fetcher), str(e))
             _save_state(opts, st, plan)
-            return EXIT_OK
-        ctx = context(config, fetchers.for_config(config))
-        if stage.applies(config):
-            stage.run(ctx)
         else:
-            logger.info(f"nothing to do in the {opts.stage} stage for this config")
-        _save_state(opts, st, plan)
+            ctx = context(config, fetchers.for_config(config))
+            if stage.applies(config):
+                stage.run(ctx)
+            else:
+                logger.info(f"nothing to do in the {opts.stage} stage for this config")
+            _save_state(opts, st, plan)
     except IgnitionError as e:
         # One line: it is what an operator sees on the console before emergency mode.
-        logger.crit("stage failed: " + "; ".join(line.strip() for line in str(e).splitlines() if line.strip()))
-        return EXIT_FAILED
+        error = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        logger.crit("stage failed: " + error)
     except Exception as e:  # a bug: still one clear CRITICAL line, details at debug
         for line in traceback.format_exc().splitlines():
             logger.debug(line)
-        logger.crit(f"stage failed with an internal error ({type(e).__name__}: {e}); "
-                    "this is a bug in ignition, report it with this journal")
-        return EXIT_FAILED
+        error = f"internal error ({type(e).__name__}: {e})"
+        logger.crit(f"stage failed with an {error}; this is a bug in ignition, report it with this journal")
     finally:
         if plan is not None:
             plan.print(out or sys.stdout, opts.plan_json)
+    # After every stage, as Ignition's main does; the hook never changes the outcome.
+    report_status(provider, pctx, opts.stage, error)
+    if error is not None:
+        return EXIT_FAILED
     logger.info(f"{opts.stage} stage finished successfully")
     return EXIT_OK
 

@@ -42,13 +42,13 @@ class CloudStackProvider:
     def fetch_config(self, ctx: ProviderContext) -> bytes | None:
         override = ctx.env.metadata_url(self.name)
 
-        def url() -> str | None:
+        def urls() -> list[str]:
             if override:
-                return override.rstrip("/") + USER_DATA_PATH
+                return [override.rstrip("/") + USER_DATA_PATH]
             server = dhcp_server(ctx.env.networkd_leases_dir)
             if server is None:
-                return None
+                return []
             host = f"[{server}]" if ":" in server else server
-            return f"http://{host}{USER_DATA_PATH}"
+            return [f"http://{host}{USER_DATA_PATH}"]
 
-        return drive_or_metadata(ctx, DRIVES, url, "the CloudStack metadata service")
+        return drive_or_metadata(ctx, DRIVES, urls, "the CloudStack metadata service")

@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import gzip
+import http.client
+import queue
+import threading
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -44,10 +49,40 @@ Transport = Callable[[str, str, Mapping[str, str], float], Response]
 
 
 def requests_transport(method: str, url: str, headers: Mapping[str, str], timeout: float) -> Response:
+    if zone_of(url) is not None:
+        return zoned_transport(method, url, headers, timeout)
     with requests.Session() as session:
         session.trust_env = False  # no proxy, no netrc: the service is on the local link
         resp = session.request(method, url, headers=dict(headers), timeout=timeout, allow_redirects=True)
         return Response(resp.status_code, resp.content)
+
+
+def zone_of(url: str) -> str | None:
+    """The zone of a scoped IPv6 host (`http://[fe80::1%25eth0]/`: eth0), else None."""
+    netloc = urlsplit(url).netloc
+    if "[" not in netloc or "%" not in netloc:
+        return None
+    return unquote(netloc[netloc.index("[") + 1:netloc.index("]")]).partition("%")[2] or None
+
+
+def zoned_transport(method: str, url: str, headers: Mapping[str, str], timeout: float) -> Response:
+    """A request to a scoped IPv6 address (OpenStack's fe80::a9fe:a9fe%<iface>):
+    requests hands the host to the resolver still percent-encoded
+    (`fe80::a9fe:a9fe%25eth0`, which no resolver knows), so these go through
+    http.client with the zone decoded. Plain http, no redirects, no proxy: the
+    service is on the local link."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise OSError(errno.EPROTONOSUPPORT, f"only http is supported for scoped IPv6 addresses, not {parts.scheme}")
+    host = unquote(parts.netloc[parts.netloc.index("[") + 1:parts.netloc.index("]")])
+    conn = http.client.HTTPConnection(host, parts.port or 80, timeout=timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request(method, path, headers=dict(headers))
+        resp = conn.getresponse()
+        return Response(resp.status, resp.read())
+    finally:
+        conn.close()
 
 
 def base_url(ctx: ProviderContext, platform: str, default: str) -> str:
@@ -56,7 +91,7 @@ def base_url(ctx: ProviderContext, platform: str, default: str) -> str:
     return (override or default).rstrip("/")
 
 
-def _describe(e: BaseException) -> str:
+def describe(e: BaseException) -> str:
     """A short reason without the URL (requests' messages quote it)."""
     seen: set[int] = set()
     cur: BaseException | None = e
@@ -83,7 +118,42 @@ def attempt(method: str, url: str, headers: Mapping[str, str], timeout: float,
     try:
         return transport(method, url, merged, timeout)
     except (OSError, requests.RequestException) as e:
-        return _describe(e)
+        return describe(e)
+
+
+def race(urls: Sequence[str], headers: Mapping[str, str], timeout: float,
+         transport: Transport = requests_transport) -> tuple[str, Response] | list[str]:
+    """GET every URL of `urls` at once (the same service at several addresses);
+    the first answer that ends the wait (status < 500) wins and is returned with
+    its URL at once, without waiting for the slower ones. Otherwise the reason
+    of each failure, in the order of `urls`.
+
+    The losers run out in daemon threads, each bounded by `timeout`; nothing of
+    theirs is used."""
+    if len(urls) == 1:
+        got = attempt("GET", urls[0], headers, timeout, transport)
+        if isinstance(got, Response) and got.status < 500:
+            return urls[0], got
+        return [_reason(urls[0], got)]
+    answers: queue.Queue[tuple[int, Response | str]] = queue.Queue()
+
+    def ask(i: int) -> None:
+        answers.put((i, attempt("GET", urls[i], headers, timeout, transport)))
+
+    for i in range(len(urls)):
+        threading.Thread(target=ask, args=(i,), name="ignition-metadata-race", daemon=True).start()
+    reasons: dict[int, str] = {}
+    while len(reasons) < len(urls):
+        i, got = answers.get()
+        if isinstance(got, Response) and got.status < 500:
+            return urls[i], got
+        reasons[i] = _reason(urls[i], got)
+    return [reasons[i] for i in range(len(urls))]
+
+
+def _reason(url: str, got: Response | str) -> str:
+    detail = f"HTTP {got.status}" if isinstance(got, Response) else got
+    return f"GET {redact.url(url)}: {detail}"
 
 
 def request(

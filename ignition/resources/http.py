@@ -12,6 +12,10 @@ url.go (`configHeaders`, `CheckRedirect`):
   the response headers; dialing is bounded by 30 s as Go's dialer is;
 - status < 500 ends the loop (200/204 ok, 404 "resource not found", anything
   else "failed to fetch resource"); >= 500 and transport errors are retried.
+
+Ours on top: a fetch running under cancel.cancel_scope (a sibling of a parallel
+fetch that failed for good) makes no new attempt once told to stop, and its
+backoff sleep ends at once (cancel.Cancelled).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -34,6 +39,7 @@ from ignition import redact
 from ignition.config.types import Proxy, Timeouts
 from ignition.errors import FetchError
 from ignition.log import Logger
+from ignition.resources import cancel as cancel_mod
 from ignition.resources.proxy import proxy_for
 from ignition.resources.tls import CABundle, build_ssl_context, ssl_reason
 
@@ -157,6 +163,7 @@ class HttpClient:
         delay = INITIAL_BACKOFF
         attempt = 0
         reason = ""
+        cancel = cancel_mod.current()
         while True:
             attempt += 1
             self.logger.info(f"GET {shown}: attempt #{attempt}")
@@ -173,7 +180,21 @@ class HttpClient:
                     f"unable to fetch resource in time: GET {shown} failed {attempt} times within "
                     f"httpTotal={self.total_timeout:g}s (last: {reason})"
                 )
-            self._sleep(delay)
+            if cancel is None:
+                self._sleep(delay)
+            elif self._wait_cancelled(cancel, delay):
+                self.logger.info(f"GET {shown}: not retrying, another resource failed")
+                raise cancel_mod.Cancelled(
+                    f"GET {shown}: stopped retrying after {attempt} attempts because another resource "
+                    f"failed (last: {reason})"
+                )
+
+    def _wait_cancelled(self, cancel: threading.Event, delay: float) -> bool:
+        """Sleep through the backoff unless `cancel` is set first; True if it was."""
+        if self._sleep is time.sleep:
+            return cancel.wait(delay)
+        self._sleep(delay)  # an injected clock (tests): sleep on it, then look
+        return cancel.is_set()
 
     def _attempt(
         self, url: str, shown: str, headers: CaseInsensitiveDict[str], deadline: float | None,

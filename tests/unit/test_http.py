@@ -12,10 +12,9 @@ import hashlib
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,14 @@ from ignition.resources.fetcher import Fetcher
 from ignition.resources.http import HttpClient
 from ignition.resources.proxy import proxy_for
 from ignition.resources.tls import CABundle, build_ssl_context
+from tests.unit import httpfixtures
+from tests.unit.httpfixtures import ThreadedServer
 
 net = pytest.mark.allow_socket
+
+# The shared local server, under the names the tests ask for (pytest finds fixtures by name here).
+module_http_server = httpfixtures.module_http_server
+server = httpfixtures.server
 
 ACCEPT = f"application/vnd.coreos.ignition+json;version={ignition.SPEC_VERSION}, */*;q=0.1"
 
@@ -87,23 +92,6 @@ def _local_names_only(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"a unit test tried to resolve {name!r}")
 
     monkeypatch.setattr(socket, "getaddrinfo", fenced)
-
-
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    # One server for the module (stopping one takes half a second); each test
-    # that uses it is marked allow_socket and starts with no handlers and no log.
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    yield _module_server
-    _module_server.clear()
 
 
 def client(sink: ListSink, clock: FakeClock | None = None, total: int | None = None,
@@ -467,7 +455,7 @@ def test_proxy_for_without_a_proxy_for_the_scheme() -> None:
     assert proxy_for("http://a.example/", Proxy(https_proxy="http://sp:3128")) is None
 
 
-class RecordingProxy:
+class RecordingProxy(ThreadedServer):
     """A forward proxy that answers every request itself and records it."""
 
     def __init__(self) -> None:
@@ -486,14 +474,7 @@ class RecordingProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +27,15 @@ from ignition.resources import parallel
 from ignition.resources.fetcher import Fetcher
 from ignition.resources.parallel import FetchFailed, ensure_pool_size, fetch_all
 from ignition.stages.files.nodes import apply_nodes
+from tests.unit import httpfixtures
+from tests.unit.httpfixtures import ThreadedServer
 from tests.unit.test_files_support import ListSink, config, make_env, sha256, snapshot, text_url
 
 net = pytest.mark.allow_socket
 
-
-@pytest.fixture(scope="module")
-def _module_server() -> Iterator[HTTPServer]:
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(_module_server: HTTPServer) -> Iterator[HTTPServer]:
-    _module_server.clear()
-    yield _module_server
-    _module_server.clear()
+# The shared local server, under the names the tests ask for (pytest finds fixtures by name here).
+module_http_server = httpfixtures.module_http_server
+server = httpfixtures.server
 
 
 def fetcher() -> Fetcher:
@@ -113,7 +104,7 @@ def test_requests_really_run_concurrently(server: HTTPServer) -> None:
     assert counter.peak == 4
 
 
-class KeepAliveServer:
+class KeepAliveServer(ThreadedServer):
     """An HTTP/1.1 server that keeps connections open (werkzeug's test server
     closes each one), counting requests in flight and client ports; each
     request may be held until `hold` are in flight together."""
@@ -149,15 +140,7 @@ class KeepAliveServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
@@ -353,3 +336,101 @@ def test_files_stage_with_data_urls_only_matches_the_bytes(tmp_path: Path) -> No
     e = make_env(tmp_path, config(storage={"files": files}))
     apply_nodes(e.ctx)
     assert all(e.p(f"/d{i % 3}/f{i}").read_text() == f"{blob}{i}" for i in range(30))
+
+
+# a failure stops the siblings' retries
+
+
+def retrying_and_failing(server: HTTPServer) -> None:
+    """/retry answers 503 for ever (retried with backoff, no httpTotal: it would
+    never end on its own); /gone is 404 (fails for good at once); /slow-gone is
+    404 after 150 ms; /ok is 200."""
+    def handler(request: Request) -> Response:
+        if request.path == "/retry":
+            return Response(b"busy", status=503)
+        if request.path == "/slow-gone":
+            time.sleep(0.15)
+            return Response(b"gone", status=404)
+        if request.path == "/gone":
+            return Response(b"gone", status=404)
+        return Response(b"ok")
+
+    server.expect_request("").respond_with_handler(handler)
+
+
+def requests_to(server: HTTPServer, path: str) -> int:
+    return sum(1 for req, _ in server.log if req.path == path)
+
+
+@net
+@pytest.mark.parametrize("order", ["retry-first", "gone-first"])
+def test_a_failure_stops_a_sibling_that_keeps_retrying(server: HTTPServer, order: str) -> None:
+    retrying_and_failing(server)
+    paths = ["/retry", "/ok", "/gone"] if order == "retry-first" else ["/gone", "/ok", "/retry"]
+    start = time.monotonic()
+    with pytest.raises(FetchFailed) as exc:
+        fetch_all(fetcher(), [res(server.url_for(p)) for p in paths], workers=3)
+    elapsed = time.monotonic() - start
+    # /retry was in its first 200 ms backoff sleep, interrupted at once: a
+    # cancelled resource is not a failure, so /gone is reported either way.
+    assert paths[exc.value.index] == "/gone"
+    assert "resource not found" in str(exc.value.error)
+    assert elapsed < 0.5
+    assert requests_to(server, "/retry") <= 2
+    seen = len(server.log)
+    time.sleep(0.5)  # no attempt is made after the call returned
+    assert len(server.log) == seen
+    assert not [t for t in threading.enumerate() if t.name.startswith("ignition-fetch")]
+
+
+@net
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_error_is_the_first_in_config_order_whatever_fails_first(server: HTTPServer, attempt: int) -> None:
+    retrying_and_failing(server)
+    paths = ["/retry", "/slow-gone", "/retry", "/gone", "/ok"]
+    with pytest.raises(FetchFailed) as exc:
+        fetch_all(fetcher(), [res(server.url_for(p)) for p in paths], workers=5)
+    # /gone fails first in time; /slow-gone's first attempt was already on the
+    # wire and fails for good too, and comes first in order; the /retry ones
+    # stopped retrying and are no failure.
+    assert exc.value.index == 1
+    assert "/slow-gone" in str(exc.value.error)
+
+
+@net
+def test_an_inline_failure_stops_remote_retries(server: HTTPServer) -> None:
+    retrying_and_failing(server)
+    bad = res(text_url("x"), sha256(b"something else"))
+    start = time.monotonic()
+    with pytest.raises(FetchFailed) as exc:
+        fetch_all(fetcher(), [res(server.url_for("/retry")), bad, res(server.url_for("/retry"))], workers=2)
+    assert exc.value.index == 1
+    assert time.monotonic() - start < 0.5
+
+
+def test_http_get_stops_retrying_when_cancelled() -> None:
+    from ignition.resources.cancel import Cancelled, cancel_scope
+    from ignition.resources.http import HttpClient
+
+    event = threading.Event()
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the second backoff is where the sibling fails
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            event.set()
+
+    client = HttpClient(Logger(ListSink()), sleep=sleep)
+    attempts = 0
+
+    def always_retry(*args: Any, **kwargs: Any) -> bytes:
+        nonlocal attempts
+        attempts += 1
+        from ignition.resources.http import _Retry
+
+        raise _Retry("HTTP 503")
+
+    client._attempt = always_retry  # type: ignore[method-assign]
+    with cancel_scope(event), pytest.raises(Cancelled, match="stopped retrying after 2 attempts"):
+        client.get("http://127.0.0.1:9/x")
+    assert attempts == 2 and sleeps == [0.2, 0.4]

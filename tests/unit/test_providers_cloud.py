@@ -28,7 +28,7 @@ from ignition.context import ProviderContext
 from ignition.environment import Environment
 from ignition.errors import CommandError, FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.providers import Provider
+from ignition.providers import Provider, openstack
 from ignition.providers.akamai import AkamaiProvider
 from ignition.providers.aliyun import AliyunProvider
 from ignition.providers.aws import AwsProvider
@@ -712,8 +712,12 @@ DEFAULTS = [
 
 @pytest.mark.parametrize(("platform", "default"), DEFAULTS, ids=[p for p, _ in DEFAULTS])
 def test_default_address_only_without_override(tmp_path: Path, httpserver: HTTPServer, platform: str,
-                                               default: str, connections: list[str]) -> None:
+                                               default: str, connections: list[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     provider = registry.providers().get(platform)()
+    # openstack's IPv6 address is scoped to an interface: make it the loopback
+    # one, so even a guard that let it through would reach nothing.
+    monkeypatch.setattr(openstack, "ipv6_interface", lambda: "lo")
     httpserver.expect_request(AnyPath(), method="PUT").respond_with_data(b"token")
     httpserver.expect_request(AnyPath()).respond_with_data(b"", status=404)
 
@@ -733,7 +737,10 @@ def test_default_address_only_without_override(tmp_path: Path, httpserver: HTTPS
     with pytest.raises(FetchError):
         provider.fetch_config(plain.ctx)
     assert connections, "no connection attempted"
-    assert set(connections) == {default}
+    if platform in ("openstack", "brightbox"):
+        assert set(connections) == {default, "fe80::a9fe:a9fe:80"}, plain.sink.text()
+    else:
+        assert set(connections) == {default}
 
 
 def test_metadata_urls_from_environment(tmp_path: Path) -> None:
@@ -762,3 +769,134 @@ def test_azure_imds_never_answering_falls_back_to_ovf(tmp_path: Path, httpserver
     s.drive("sr0", {"ovf-env.xml": b"<Environment/>", "CustomData.bin": CONFIG})
     assert AzureProvider().fetch_config(s.ctx) == CONFIG
     assert "gave up waiting for the Azure instance metadata service" in s.sink.text()
+
+
+# openstack over IPv4 and IPv6 at once: the first answer wins
+
+
+def threaded_server(host: str) -> Any:
+    # Threaded: a slow answer left over from a lost race must not hold up the next request.
+    server = HTTPServer(host=host, port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def v4() -> Any:
+    yield from threaded_server("127.0.0.1")
+
+
+@pytest.fixture
+def httpserver_v6() -> Any:
+    yield from threaded_server("::1")
+
+
+def v6_url(server: HTTPServer) -> str:
+    return f"http://[::1]:{server.port}"
+
+
+def slow(seconds: float, status: int = 200, body: bytes = CONFIG) -> Callable[[Request], Response]:
+    def handler(request: Request) -> Response:
+        time.sleep(seconds)
+        return Response(body, status=status)
+
+    return handler
+
+
+def openstack_both(tmp_path: Path, v4: HTTPServer, v6: HTTPServer, **kwargs: Any) -> Setup:
+    return Setup(tmp_path, urls={"openstack": server_url(v4), "openstack-ipv6": v6_url(v6)}, **kwargs)
+
+
+def test_openstack_ipv6_answers_while_ipv4_is_silent(tmp_path: Path, v4: HTTPServer,
+                                                     httpserver_v6: HTTPServer, connections: list[str]) -> None:
+    v4.expect_request(OPENSTACK_PATH).respond_with_handler(slow(3.0))
+    httpserver_v6.expect_request(OPENSTACK_PATH).respond_with_data(CONFIG)
+    s = openstack_both(tmp_path, v4, httpserver_v6)
+    start = time.monotonic()
+    assert OpenStackProvider().fetch_config(s.ctx) == CONFIG
+    assert time.monotonic() - start < 2.0  # the silent IPv4 address was not waited for
+    assert f"answered first at {v6_url(httpserver_v6)}{OPENSTACK_PATH}" in s.sink.text()
+    assert {c.rsplit(":", 1)[0] for c in connections} == {"127.0.0.1", "::1"}
+
+
+def test_openstack_ipv4_answers_while_ipv6_is_silent(tmp_path: Path, v4: HTTPServer,
+                                                     httpserver_v6: HTTPServer) -> None:
+    v4.expect_request(OPENSTACK_PATH).respond_with_data(CONFIG)
+    httpserver_v6.expect_request(OPENSTACK_PATH).respond_with_handler(slow(3.0))
+    s = openstack_both(tmp_path, v4, httpserver_v6)
+    start = time.monotonic()
+    assert OpenStackProvider().fetch_config(s.ctx) == CONFIG
+    assert time.monotonic() - start < 2.0
+
+
+def test_openstack_a_5xx_is_no_answer_the_other_address_wins(tmp_path: Path, v4: HTTPServer,
+                                                              httpserver_v6: HTTPServer) -> None:
+    v4.expect_request(OPENSTACK_PATH).respond_with_data(b"busy", status=503)
+    httpserver_v6.expect_request(OPENSTACK_PATH).respond_with_handler(slow(0.3))
+    s = openstack_both(tmp_path, v4, httpserver_v6)
+    assert OpenStackProvider().fetch_config(s.ctx) == CONFIG
+    assert len(v4.log) == 1 and len(httpserver_v6.log) == 1
+
+
+def test_openstack_404_at_either_address_is_no_config(tmp_path: Path, v4: HTTPServer,
+                                                      httpserver_v6: HTTPServer) -> None:
+    v4.expect_request(OPENSTACK_PATH).respond_with_handler(slow(3.0))
+    httpserver_v6.expect_request(OPENSTACK_PATH).respond_with_data(b"", status=404)
+    s = openstack_both(tmp_path, v4, httpserver_v6)
+    assert OpenStackProvider().fetch_config(s.ctx) is None
+
+
+def test_openstack_both_failing_are_retried_and_named(tmp_path: Path, v4: HTTPServer,
+                                                      httpserver_v6: HTTPServer) -> None:
+    v4.expect_request(OPENSTACK_PATH).respond_with_data(b"", status=500)
+    httpserver_v6.expect_request(OPENSTACK_PATH).respond_with_data(b"", status=502)
+    s = openstack_both(tmp_path, v4, httpserver_v6, fetch_timeout=0.7)
+    with pytest.raises(FetchError) as err:
+        OpenStackProvider().fetch_config(s.ctx)
+    assert f"{server_url(v4)}{OPENSTACK_PATH}: HTTP 500" in str(err.value)
+    assert f"{v6_url(httpserver_v6)}{OPENSTACK_PATH}: HTTP 502" in str(err.value)
+    assert len(v4.log) >= 2 and len(httpserver_v6.log) >= 2
+
+
+def test_openstack_offline_names_both_addresses(tmp_path: Path, v4: HTTPServer,
+                                                httpserver_v6: HTTPServer) -> None:
+    s = openstack_both(tmp_path, v4, httpserver_v6, offline=True)
+    with pytest.raises(NeedsNetwork, match=r"127\.0\.0\.1.* or http://\[::1\]"):
+        OpenStackProvider().fetch_config(s.ctx)
+
+
+def test_ipv6_interface_is_the_first_up_non_loopback_one(tmp_path: Path) -> None:
+    inet6 = tmp_path / "if_inet6"
+    inet6.write_text(
+        "00000000000000000000000000000001 01 80 10 80       lo\n"
+        "fe8000000000000000fc00fffe000003 04 40 20 80     eth2\n"
+        "fe8000000000000000fc00fffe000001 02 40 20 80     eth0\n"
+        "fe8000000000000000fc00fffe000002 03 40 20 80     eth1\n"
+    )
+    net = tmp_path / "net"
+    for name, flags in (("lo", "0x9"), ("eth0", "0x1002"), ("eth1", "0x1003"), ("eth2", "0x1003")):
+        (net / name).mkdir(parents=True)
+        (net / name / "flags").write_text(flags + "\n")
+    from ignition.providers.openstack import ipv6_interface
+
+    assert ipv6_interface(str(inet6), str(net)) == "eth1"  # eth0 is down, lo a loopback
+    assert ipv6_interface(str(tmp_path / "missing"), str(net)) is None
+
+
+def test_scoped_ipv6_urls_reach_connect_with_their_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ignition.providers.metadata import attempt, zone_of
+
+    seen: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        seen.append(address)
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "test: refused")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    url = "http://[fe80::a9fe:a9fe%25lo]/openstack/latest/user_data"
+    assert zone_of(url) == "lo"
+    assert zone_of("http://[::1]:80/") is None and zone_of("http://127.0.0.1/?a=%25") is None
+    assert attempt("GET", url, {}, 1.0) == "ConnectionRefusedError: test: refused"
+    assert seen == [("fe80::a9fe:a9fe", 80, 0, socket.if_nametoindex("lo"))]
