@@ -5,7 +5,6 @@ Ignition's exit codes: 0 ok, 1 stage failed, 2 usage, 3 setup."""
 from __future__ import annotations
 
 import sys
-import traceback
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -98,6 +97,8 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         error = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
         logger.crit("stage failed: " + error)
     except Exception as e:  # a bug: still one clear CRITICAL line, details at debug
+        import traceback
+
         for line in traceback.format_exc().splitlines():
             logger.debug(line)
         error = f"internal error ({type(e).__name__}: {e})"

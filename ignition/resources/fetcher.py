@@ -9,11 +9,7 @@ the tftp module.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import hmac
 import threading
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -22,7 +18,7 @@ from ignition import redact
 from ignition.config.types import Resource
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.resources import dataurl, tftp
+from ignition.resources import dataurl
 
 if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
     from ignition.resources.http import HttpClient
@@ -86,6 +82,8 @@ class Fetcher:
             if scheme in ("http", "https"):
                 raw = self.http_client().get(url, headers)
             elif scheme == "tftp":
+                from ignition.resources import tftp
+
                 raw = tftp.get(url)
             elif scheme == "gs":
                 from ignition.resources import gcs
@@ -111,6 +109,9 @@ def decompress(raw: bytes, compression: str | None, shown: str) -> bytes:
         return raw
     if compression != "gzip":
         raise FetchError(f"invalid compression method {compression!r} for {shown}; use gzip or none")
+    import gzip  # these imports wait for the first resource that needs them:
+    import zlib  # a stage that fetches nothing starts faster without them
+
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:
@@ -124,6 +125,9 @@ def verify(data: bytes, spec: str, shown: str) -> None:
     hexdigits = set("0123456789abcdefABCDEF")
     if not sep or fn not in HASH_FUNCTIONS or len(want) != HASH_FUNCTIONS[fn] or not set(want) <= hexdigits:
         raise FetchError(f"malformed hash specifier {spec!r}: use sha512-<128 hex> or sha256-<64 hex>")
+    import hashlib
+    import hmac
+
     got = hashlib.new(fn, data).hexdigest()
     if not hmac.compare_digest(got, want.lower()):
         raise FetchError(f"hash verification failed for {shown} (calculated {fn}-{got} but expected {spec})")
