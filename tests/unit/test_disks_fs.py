@@ -67,7 +67,7 @@ def test_decisions(found: FsInfo, kw: dict[str, object], action: str) -> None:
     (FsInfo(ambivalent=True), {"format": "ext4"}),
 ])
 def test_existing_other_filesystem_without_wipe_fails(found: FsInfo, kw: dict[str, object]) -> None:
-    with pytest.raises(StageError, match=r"not of the correct type|several signatures"):
+    with pytest.raises(StageError, match=r"not of the correct type|more than one signature"):
         plan_filesystem(fs(**kw), "/dev/a", found)
 
 

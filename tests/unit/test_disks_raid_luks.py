@@ -23,9 +23,9 @@ from ignition.log import Logger
 from ignition.plan import Plan
 from ignition.resources.fetcher import Fetcher
 from ignition.run import RecordingRunner, Result, Runner
+from ignition.stages.disks import aliases as aliases_mod
 from ignition.stages.disks import luks as luks_mod
 from ignition.stages.disks import raid as raid_mod
-from ignition.stages.disks import stage as disks_stage
 from ignition.stages.disks.stage import run_disks
 from ignition.stages.files.crypttab import apply_crypttab
 from ignition.state import State
@@ -81,7 +81,7 @@ class FakeRunner(Runner):
 
 def blkid_says(device: str, text: str) -> Answer:
     def answer(argv: list[str]) -> Result | None:
-        if argv[:1] == ["blkid"] and argv[-1] == device:
+        if argv[:1] == ["blkid"] and (argv[-1] == device or argv[-1].endswith("/dev_aliases" + device)):
             return Result(tuple(argv), 0, text.encode(), b"")
         return None
     return answer
@@ -103,8 +103,10 @@ class Env:
 
     @property
     def calls(self) -> list[list[str]]:
+        """argv as run, with `@/dev/x` standing for the stage's alias of /dev/x."""
         assert isinstance(self.runner, FakeRunner)
-        return self.runner.calls
+        prefix = str(self.run_dir / "dev_aliases")
+        return [["@" + a[len(prefix):] if a.startswith(prefix + "/") else a for a in c] for c in self.runner.calls]
 
     def without_probes(self) -> list[list[str]]:
         return [c for c in self.calls if c[0] not in ("blkid", "udevadm")]
@@ -119,7 +121,7 @@ def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(raid_mod, "MDSTAT", str(tmp_path / "mdstat"))
     monkeypatch.setattr(luks_mod, "DM_REGISTERED", str(tmp_path / "device-mapper"))
     monkeypatch.setattr(luks_mod, "DM_CRYPT_LOADED", str(tmp_path / "dm_crypt"))
-    monkeypatch.setattr(disks_stage, "wait_for_device", lambda path, timeout=30.0: path)
+    monkeypatch.setattr(aliases_mod, "wait_for_node", lambda path, timeout=30.0: path)
 
 
 def make_env(tmp_path: Path, storage: dict[str, Any], answers: Sequence[Answer] = (), *,
@@ -150,9 +152,9 @@ def test_raid1_is_created_as_ignition_does_then_its_filesystem(tmp_path: Path) -
     run_disks(e.ctx)
     assert e.without_probes() == [
         ["mdadm", "--create", "/dev/md/data", "--force", "--run", "--homehost", "any", "--level", "raid1",
-         "--raid-devices", "2", "/dev/vdb", "/dev/vdc"],
-        ["wipefs", "-a", "/dev/md/data"],
-        ["mkfs.ext4", "-F", "/dev/md/data"],
+         "--raid-devices", "2", "@/dev/vdb", "@/dev/vdc"],
+        ["wipefs", "-a", "@/dev/md/data"],
+        ["mkfs.ext4", "-F", "@/dev/md/data"],
     ]
 
 
@@ -164,7 +166,7 @@ def test_raid_spares_options_and_absolute_name(tmp_path: Path) -> None:
     assert e.without_probes() == [
         ["mdadm", "--create", "/dev/md127", "--force", "--run", "--homehost", "any", "--level", "raid5",
          "--raid-devices", "3", "--spare-devices", "1", "--metadata=1.2", "--chunk=64",
-         "/dev/vdb", "/dev/vdc", "/dev/vdd", "/dev/vde"],
+         "@/dev/vdb", "@/dev/vdc", "@/dev/vdd", "@/dev/vde"],
     ]
 
 
@@ -183,7 +185,7 @@ def test_raid_that_does_not_appear_is_named(tmp_path: Path, monkeypatch: pytest.
         if path.startswith("/dev/md/"):
             raise StageError(f"timed out after {timeout:g}s waiting for {path} to appear")
         return path
-    monkeypatch.setattr(disks_stage, "wait_for_device", wait)
+    monkeypatch.setattr(aliases_mod, "wait_for_node", wait)
     e = make_env(tmp_path, {"raid": [{"name": "data", "level": "raid1", "devices": ["/dev/vdb", "/dev/vdc"]}]})
     with pytest.raises(StageError, match="/dev/md/data"):
         run_disks(e.ctx)
@@ -216,11 +218,11 @@ def test_luks_with_generated_key(tmp_path: Path) -> None:
     assert os.path.dirname(kf) == str(e.run_dir)
     assert calls == [
         ["cryptsetup", "luksFormat", "--type", "luks2", "--key-file", kf, "--label", "secret", "--uuid", U,
-         "--cipher", "aes-xts-plain64", "/dev/vdb"],
-        ["cryptsetup", "luksOpen", "/dev/vdb", "data", "--key-file", kf, "--persistent", "--allow-discards",
+         "--cipher", "aes-xts-plain64", "@/dev/vdb"],
+        ["cryptsetup", "luksOpen", "@/dev/vdb", "data", "--key-file", kf, "--persistent", "--allow-discards",
          "--perf-no_read_workqueue"],
-        ["wipefs", "-a", "/dev/mapper/data"],
-        ["mkfs.ext4", "-F", "/dev/mapper/data"],
+        ["wipefs", "-a", "@/dev/mapper/data"],
+        ["mkfs.ext4", "-F", "@/dev/mapper/data"],
     ]
     assert not os.path.exists(kf)  # removed afterwards
     key = luks_state_key(e, "data")
@@ -243,9 +245,9 @@ def test_luks_with_key_file_and_wipe(tmp_path: Path) -> None:
     run_disks(e.ctx)
     kf = e.calls[1][e.calls[1].index("--key-file") + 1]
     assert e.without_probes() == [
-        ["wipefs", "-a", "/dev/vdb"],
-        ["cryptsetup", "luksFormat", "--type", "luks2", "--key-file", kf, "/dev/vdb"],
-        ["cryptsetup", "luksOpen", "/dev/vdb", "c", "--key-file", kf, "--persistent"],
+        ["wipefs", "-a", "@/dev/vdb"],
+        ["cryptsetup", "luksFormat", "--type", "luks2", "--key-file", kf, "@/dev/vdb"],
+        ["cryptsetup", "luksOpen", "@/dev/vdb", "c", "--key-file", kf, "--persistent"],
     ]
     assert luks_state_key(e, "c") == KEY
     assert KEY.decode() not in e.sink.text
@@ -262,7 +264,7 @@ def test_existing_matching_luks2_is_reused(tmp_path: Path) -> None:
     assert formats == []
     assert ["cryptsetup", "luksOpen", "--test-passphrase"] in [c[:3] for c in e.calls]
     assert [c[:4] for c in e.calls if c[1:2] == ["luksOpen"] and "--persistent" in c] == [
-        ["cryptsetup", "luksOpen", "/dev/vdb", "c"]]
+        ["cryptsetup", "luksOpen", "@/dev/vdb", "c"]]
     assert "already matches; reusing it" in e.sink.text
 
 
@@ -310,11 +312,11 @@ def test_clevis_tang_and_tpm2_bind_with_sss_and_drop_the_generated_key(tmp_path:
     calls = e.without_probes()
     kf = calls[0][calls[0].index("--key-file") + 1]
     assert calls == [
-        ["cryptsetup", "luksFormat", "--type", "luks2", "--key-file", kf, "/dev/vdb"],
-        ["clevis", "luks", "bind", "-f", "-k", kf, "-d", "/dev/vdb", "sss",
+        ["cryptsetup", "luksFormat", "--type", "luks2", "--key-file", kf, "@/dev/vdb"],
+        ["clevis", "luks", "bind", "-f", "-k", kf, "-d", "@/dev/vdb", "sss",
          '{"t":2,"pins":{"tang":[{"url":"http://127.0.0.1:8/","thp":"abc","adv":{"payload":"x"}}],"tpm2":{}}}'],
-        ["cryptsetup", "luksOpen", "/dev/vdb", "c", "--key-file", kf, "--persistent"],
-        ["cryptsetup", "luksRemoveKey", "/dev/vdb", kf],
+        ["cryptsetup", "luksOpen", "@/dev/vdb", "c", "--key-file", kf, "--persistent"],
+        ["cryptsetup", "luksRemoveKey", "@/dev/vdb", kf],
     ]
     assert e.ctx.state.luks_persist_key_files == {}  # clevis: nothing persisted
 
@@ -330,7 +332,7 @@ def test_clevis_binding_is_proved_when_it_can_unlock_offline(tmp_path: Path,
                                       "clevis": {"tpm2": True}}]})
     run_disks(e.ctx)
     assert [c[:3] for c in e.without_probes()] == [
-        ["cryptsetup", "luksFormat", "--type"], ["clevis", "luks", "bind"], ["cryptsetup", "luksOpen", "/dev/vdb"],
+        ["cryptsetup", "luksFormat", "--type"], ["clevis", "luks", "bind"], ["cryptsetup", "luksOpen", "@/dev/vdb"],
         ["cryptsetup", "luksClose", "c"], ["clevis", "luks", "unlock"]]
     assert e.ctx.state.luks_persist_key_files == {}
 

@@ -2,18 +2,33 @@
 act. Ignition's rules (inventory 4.3): without wipeFilesystem an existing
 filesystem of the same format (and label/uuid when given) is kept and any other
 signature is an error; otherwise `wipefs -a` and mkfs with the user's options
-first, Ignition's flags after, the device last. Format none + wipe only wipes."""
+first, Ignition's flags after, the device last. Format none + wipe only wipes.
+The mkfs runs of one stage go in parallel where their devices allow it
+(parallel.py)."""
 
 from __future__ import annotations
 
+import functools
 import os
-import time
 
 from ignition import distro
-from ignition.config.types import Filesystem
+from ignition.config.types import Config, Filesystem
+from ignition.context import StageContext
 from ignition.errors import CommandError, StageError
 from ignition.run import Runner
+from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.model import FsInfo, FsPlan
+from ignition.stages.disks.parallel import Job, related, run_jobs
+from ignition.stages.disks.probe import probe_filesystem
+
+
+def formatted(config: Config) -> list[tuple[int, Filesystem]]:
+    """The entries that ask for a format, with their index in the config."""
+    return [(i, fs) for i, fs in enumerate(config.storage.filesystems) if fs.format]
+
+
+def entry(index: int) -> str:
+    return f"$.storage.filesystems[{index}]"
 
 
 def canonical_uuid(fmt: str, value: str) -> str:
@@ -46,36 +61,34 @@ def mkfs_argv(fs: Filesystem, device: str) -> tuple[str, ...]:
     return (distro.tool(tool), *args, device)
 
 
-def plan_filesystem(fs: Filesystem, device: str, found: FsInfo) -> FsPlan:
-    """What to do with `fs` on `device` given what is there; raises before any write."""
+def plan_filesystem(fs: Filesystem, device: str, found: FsInfo, where: str = "") -> FsPlan:
+    """What to do with `fs` on `device` given what is there; raises before any
+    write. `where` is the entry's config path, for the errors."""
     fmt = fs.format or ""
     want = "" if fmt == "none" else fmt
+    name = f"{where} ({fs.device})" if where else f"filesystem at {fs.device}"
     if not fs.wipe_filesystem:
         if found.ambivalent:
-            raise StageError(f"filesystem at {fs.device}: blkid found several signatures; set "
-                             "wipeFilesystem: true to reformat it")
+            # Ignition warns and goes on with whichever signature libblkid tries
+            # first, which may reuse the wrong filesystem; refuse instead.
+            sigs = ", ".join(found.signatures) or "wipefs could not list them"
+            raise StageError(
+                f"{name}: blkid found more than one signature on the device ({sigs}), so it cannot tell what "
+                "is on it and nothing there can be reused; set wipeFilesystem: true to erase every signature "
+                f"and create {'a new ' + fmt + ' filesystem' if want else 'nothing'} there")
         if (found.type == want and (fs.label is None or found.label == fs.label)
                 and (fs.uuid is None or canonical_uuid(fmt, found.uuid) == canonical_uuid(fmt, fs.uuid))):
-            return FsPlan(fs.device, "reuse" if want else "none", fmt, found=found)
+            return FsPlan(fs.device, "reuse" if want else "none", fmt, found=found, where=where)
         if found.type:
             raise StageError(
-                f"filesystem at {fs.device} is not of the correct type, label, or UUID (found "
+                f"{name} is not of the correct type, label, or UUID (found "
                 f"{found.type}, {found.label!r}, {found.uuid or 'no uuid'}; wanted {fmt}"
                 f"{', ' + repr(fs.label) if fs.label is not None else ''}"
                 f"{', ' + fs.uuid if fs.uuid else ''}) and wipeFilesystem is false; "
                 "filesystem is not of the correct type: set wipeFilesystem: true to reformat it")
     if not want:
-        return FsPlan(fs.device, "wipe", fmt, found=found)
-    return FsPlan(fs.device, "create", fmt, mkfs_argv(fs, device), found)
-
-
-def wait_for_device(path: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise StageError(f"timed out after {timeout:g}s waiting for {path} to appear")
-        time.sleep(0.05)
-    return os.path.realpath(path)
+        return FsPlan(fs.device, "wipe", fmt, found=found, where=where)
+    return FsPlan(fs.device, "create", fmt, mkfs_argv(fs, device), found, where)
 
 
 def apply_filesystem(plan: FsPlan, device: str, run: Runner) -> None:
@@ -88,5 +101,44 @@ def apply_filesystem(plan: FsPlan, device: str, run: Runner) -> None:
     except CommandError as e:
         # mkfs answers a bad option with its whole usage text: the first lines say why
         detail = "\n".join(str(e).splitlines()[:3])
-        raise StageError(f"creating the {plan.format} filesystem on {plan.device}: {detail}; "
+        what = f"{plan.where}: " if plan.where else ""
+        if plan.action == "wipe":
+            raise StageError(f"{what}wiping {plan.device}: {detail}") from e
+        raise StageError(f"{what}creating the {plan.format} filesystem on {plan.device}: {detail}; "
                          "check the filesystem's options") from e
+
+
+def _describe(plan: FsPlan) -> str:
+    return f"{'wiping' if plan.action == 'wipe' else 'creating ' + plan.format + ' on'} {plan.device}"
+
+
+def _decide_and_apply(ctx: StageContext, fs: Filesystem, alias: str, where: str) -> None:
+    fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), where)
+    if fplan.action in ("reuse", "none"):
+        ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
+    else:
+        apply_filesystem(fplan, alias, ctx.run)
+
+
+def create_filesystems(ctx: StageContext, aliases: DeviceAliases) -> None:
+    """The last step of the stage. Every device is probed and every decision
+    made, in config order, before the first mkfs, except for an entry whose
+    device an earlier entry writes too (the same node reached by another path,
+    or a disk and its partition): that one is probed when the earlier is done."""
+    jobs: list[Job] = []
+    for i, fs in formatted(ctx.config):
+        alias = aliases.get(fs.device)
+        node = os.path.basename(os.path.realpath(alias))
+        later = Job(entry(i), f"formatting {fs.device} ({fs.format}) after the entries before it on that device",
+                    node, functools.partial(_decide_and_apply, ctx, fs, alias, entry(i)))
+        if any(related(later, j) for j in jobs):
+            # An earlier entry writes to this device (or one under it): what is
+            # there is only known once that entry is done.
+            jobs.append(later)
+            continue
+        fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
+        if fplan.action in ("reuse", "none"):
+            ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
+            continue
+        jobs.append(Job(entry(i), _describe(fplan), node, functools.partial(apply_filesystem, fplan, alias, ctx.run)))
+    run_jobs(jobs, ctx.logger, [ctx.run.logger])

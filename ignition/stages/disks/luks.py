@@ -124,7 +124,7 @@ def prepare_keys(ctx: StageContext) -> list[LuksKey]:
 def key_file(ctx: StageContext, lk: LuksKey) -> Iterator[str]:
     """The key as a 0400 file under /run (the state's private directory);
     a dry run names a file it never writes."""
-    directory = os.path.dirname(os.path.abspath(ctx.paths.state_file))
+    directory = ctx.paths.run_dir
     if ctx.plan is not None:
         yield os.path.join(directory, f"luks-{lk.luks.name}.key")
         return
@@ -162,8 +162,10 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
         return "format"
     found = probe_filesystem(ctx.run, node)
     if found.ambivalent:
-        raise StageError(f"LUKS volume {luks.name}: blkid found several signatures on {luks.device}; "
-                         "set wipeVolume: true to reformat it")
+        where = f"$.storage.luks[{ctx.config.storage.luks.index(luks)}]"
+        raise StageError(f"{where} (LUKS volume {luks.name}): blkid found more than one signature on {luks.device} "
+                         f"({', '.join(found.signatures) or 'wipefs could not list them'}), so it cannot tell what "
+                         "is there; set wipeVolume: true to erase every signature and format it")
     if not found.type:
         return "format"
     if found.type != "crypto_LUKS":

@@ -61,7 +61,8 @@ class FsInfo:
     type: str = ""
     label: str = ""
     uuid: str = ""
-    ambivalent: bool = False
+    ambivalent: bool = False  # more than one signature: blkid will not say which is meant
+    signatures: tuple[str, ...] = ()  # when ambivalent: each one found, e.g. "xfs at offset 0x0"
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,4 @@ class FsPlan:
     format: str
     argv: tuple[str, ...] = ()  # mkfs command when action == "create"
     found: FsInfo = field(default_factory=FsInfo)
+    where: str = ""  # config path of the entry, e.g. $.storage.filesystems[2]

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import os
+import json
 
 from ignition import distro
 from ignition.config.types import Config
 from ignition.errors import StageError
 from ignition.run import Runner
+from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.gpt import read_disk
 from ignition.stages.disks.model import DiskState, FsInfo
 
 
-def probe_disks(config: Config) -> dict[str, DiskState]:
-    """Config device path -> what its GPT says. Paths are resolved once (the
-    dev_aliases idea): later writes go to this node even if a by-* link moves."""
+def probe_disks(config: Config, aliases: DeviceAliases) -> dict[str, DiskState]:
+    """Config device path -> what its GPT says. Each disk is resolved once,
+    through its alias: later writes go to this node even if a by-* link moves."""
     out: dict[str, DiskState] = {}
     for disk in config.storage.disks:
-        node = os.path.realpath(disk.device)
+        try:
+            node = aliases.node(disk.device)
+        except StageError as e:
+            raise StageError(f"{e}; check the disk's device path") from e
         try:
             out[disk.device] = read_disk(node)
         except OSError as e:
@@ -35,17 +39,35 @@ def parse_export(text: str) -> dict[str, str]:
     return out
 
 
+BLKID_AMBIVALENT = 8  # blkid's exit status when the low-level probe finds several signatures
+
+
 def probe_filesystem(run: Runner, device: str) -> FsInfo:
     """blkid's low-level probe (no cache): the signature really on the device."""
     res = run.run([distro.tool("blkid"), "-p", "-o", "export", device], probe=True, check=False)
     if res.returncode == 2:
         return FsInfo()
     err = res.stderr.decode("utf-8", "replace")
-    if "ambivalent" in err:
-        return FsInfo(ambivalent=True)
+    if res.returncode == BLKID_AMBIVALENT or "ambivalent" in err:
+        return FsInfo(ambivalent=True, signatures=list_signatures(run, device))
     if res.returncode != 0:
         raise StageError(f"probing {device} with blkid: exit status {res.returncode}: {err.strip()}")
     kv = parse_export(res.stdout.decode("utf-8", "replace"))
     # A partition table is not a filesystem: a disk with one counts as "has something".
     kind = kv.get("TYPE", "") or ("partition table " + kv["PTTYPE"] if "PTTYPE" in kv else "")
     return FsInfo(kind, kv.get("LABEL", ""), kv.get("UUID", ""))
+
+
+def list_signatures(run: Runner, device: str) -> tuple[str, ...]:
+    """Every signature on `device`, as `wipefs` (without -a: it only lists) sees
+    them; () if it cannot tell. Only used to say what is there in an error."""
+    res = run.run([distro.tool("wipefs"), "--json", device], probe=True, check=False)
+    return parse_wipefs(res.stdout.decode("utf-8", "replace")) if res.returncode == 0 else ()
+
+
+def parse_wipefs(text: str) -> tuple[str, ...]:
+    try:
+        sigs = json.loads(text).get("signatures", []) if text.strip() else []
+        return tuple(f"{s.get('type') or 'unknown'} at offset {s.get('offset', '?')}" for s in sigs)
+    except (ValueError, AttributeError):
+        return ()

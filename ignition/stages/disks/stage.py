@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from ignition.config.types import Config, Filesystem
+from ignition.config.types import Config
 from ignition.context import StageContext
 from ignition.errors import StageError
 from ignition.stages.base import ConfigSource
+from ignition.stages.disks import aliases as aliases_mod
+from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.busy import check_not_busy, in_use
-from ignition.stages.disks.filesystems import apply_filesystem, plan_filesystem, wait_for_device
+from ignition.stages.disks.filesystems import create_filesystems, entry, formatted, plan_filesystem
 from ignition.stages.disks.luks import LuksKey, apply_luks, check_existing, mapper_path, prepare_keys, require_dm
 from ignition.stages.disks.model import DiskPlan, PartInfo
 from ignition.stages.disks.partitions import write_table
@@ -56,10 +58,6 @@ def touched(device: str, plans: list[DiskPlan]) -> bool:
     return False
 
 
-def _formatted(config: Config) -> list[Filesystem]:
-    return [fs for fs in config.storage.filesystems if fs.format]
-
-
 def produced(config: Config) -> set[str]:
     """Devices this stage makes (arrays, opened LUKS volumes): what is there now
     under those names is not what later steps will see."""
@@ -71,9 +69,17 @@ def _untouched(device: str, plans: list[DiskPlan], made: set[str]) -> bool:
     return device not in made and os.path.exists(device) and not touched(device, plans)
 
 
+def _name(alias: str) -> str:
+    """Kernel name of the node behind an alias, e.g. loop0p1."""
+    return os.path.basename(os.path.realpath(alias))
+
+
 def run_disks(ctx: StageContext) -> None:
     s = ctx.config.storage
-    states = probe_disks(ctx.config)
+    # Every device the config names is resolved once, on first use; later
+    # steps go through the alias (see aliases.py).
+    aliases = DeviceAliases(ctx.paths.dev_aliases, dry_run=ctx.plan is not None)
+    states = probe_disks(ctx.config, aliases)
     plans = [plan_disk(d, states[d.device]) for d in s.disks]
     for plan in plans:
         check_not_busy(plan)
@@ -82,7 +88,7 @@ def run_disks(ctx: StageContext) -> None:
         check_raid(raid)
         for dev in raid.devices:
             if _untouched(dev, plans, made):
-                why = in_use(os.path.basename(os.path.realpath(dev)))
+                why = in_use(_name(aliases.get(dev)))
                 if why:
                     raise StageError(f"refusing to put {dev} into RAID array {raid.name}: it is {why}")
     keys = prepare_keys(ctx)
@@ -94,23 +100,23 @@ def run_disks(ctx: StageContext) -> None:
     for lk in keys:
         dev = lk.luks.device or ""
         if _untouched(dev, plans, made):
-            node = os.path.realpath(dev)
-            if check_existing(ctx, lk, node) == "format":
-                why = in_use(os.path.basename(node))
+            alias = aliases.get(dev)
+            if check_existing(ctx, lk, alias) == "format":
+                why = in_use(_name(alias))
                 if why:
                     raise StageError(f"refusing to format LUKS volume {lk.luks.name} on {dev}: it is {why}")
     # Filesystems the partition plan leaves alone are checked now, so a wrong
     # format without wipeFilesystem fails before any table is written.
-    for fs in _formatted(ctx.config):
+    for i, fs in formatted(ctx.config):
         if _untouched(fs.device, plans, made):
-            node = os.path.realpath(fs.device)
-            fplan = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
-            why = in_use(os.path.basename(node)) if fplan.action in ("create", "wipe") else ""
+            alias = aliases.get(fs.device)
+            fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
+            why = in_use(_name(alias)) if fplan.action in ("create", "wipe") else ""
             if why:
-                raise StageError(f"refusing to format {fs.device}: it is {why}")
+                raise StageError(f"{entry(i)}: refusing to format {fs.device}: it is {why}")
 
     if ctx.plan is not None:
-        _dry_run(ctx, plans, keys, made)
+        _dry_run(ctx, plans, keys, made, aliases)
         return
 
     # Ignition's order: partitions, RAID, LUKS, filesystems; each may sit on the one before.
@@ -121,30 +127,23 @@ def run_disks(ctx: StageContext) -> None:
         with ctx.logger.op(f"partitioning {plan.device}"):
             write_table(plan, ctx.run, ctx.logger)
     for raid in s.raid:
-        members = [wait_for_device(d) for d in raid.devices]
+        members = [aliases.get(d) for d in raid.devices]
         with ctx.logger.op(f"creating RAID array {raid.name} ({raid.level} over {', '.join(raid.devices)})"):
             create_raid(raid, members, ctx.run)
-            wait_for_device(array_path(raid), timeout=60)
+            aliases_mod.wait_for_node(array_path(raid), timeout=60)
     if s.raid:
         settle(ctx.run)
     for lk in keys:
-        node = wait_for_device(lk.luks.device or "")
+        alias = aliases.get(lk.luks.device or "")
         with ctx.logger.op(f"creating LUKS volume {lk.luks.name} on {lk.luks.device}"):
-            apply_luks(ctx, lk, node)
-            wait_for_device(mapper_path(lk.luks), timeout=60)
-    for fs in _formatted(ctx.config):
-        node = wait_for_device(fs.device)
-        fplan = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
-        if fplan.action in ("reuse", "none"):
-            ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
-            continue
-        with ctx.logger.op(f"{'wiping' if fplan.action == 'wipe' else 'creating ' + fplan.format + ' on'} "
-                           f"{fs.device}"):
-            apply_filesystem(fplan, node, ctx.run)
+            apply_luks(ctx, lk, alias)
+            aliases_mod.wait_for_node(mapper_path(lk.luks), timeout=60)
+    create_filesystems(ctx, aliases)
     settle(ctx.run)
 
 
-def _dry_run(ctx: StageContext, plans: list[DiskPlan], keys: list[LuksKey], made: set[str]) -> None:
+def _dry_run(ctx: StageContext, plans: list[DiskPlan], keys: list[LuksKey], made: set[str],
+             aliases: DeviceAliases) -> None:
     assert ctx.plan is not None
     for p in plans:
         per_mib = 1024 * 1024 // p.before.sector_size
@@ -164,11 +163,11 @@ def _dry_run(ctx: StageContext, plans: list[DiskPlan], keys: list[LuksKey], made
         ctx.plan.add("create LUKS volume", mapper_path(lk.luks), device=dev,
                      key="generated" if lk.generated else "keyFile", wipeVolume=bool(lk.luks.wipe_volume),
                      found="probed" if known else "decided after the steps before it")
-        apply_luks(ctx, lk, os.path.realpath(dev), None if known else "format")
-    for fs in _formatted(ctx.config):
+        apply_luks(ctx, lk, aliases.get(dev) if known else os.path.realpath(dev), None if known else "format")
+    for i, fs in formatted(ctx.config):
         if _untouched(fs.device, plans, made):
-            node = os.path.realpath(fs.device)
-            fp = plan_filesystem(fs, node, probe_filesystem(ctx.run, node))
+            node = aliases.get(fs.device)
+            fp = plan_filesystem(fs, node, probe_filesystem(ctx.run, node), entry(i))
             found = fp.found.type or "nothing"
             if fp.action == "create":
                 ctx.plan.add("create filesystem", fs.device, format=fs.format, found=found,
