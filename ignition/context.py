@@ -51,6 +51,8 @@ class ProviderContext:
 
 @dataclass(frozen=True)
 class StageContext:
+    """What a stage works with: the config, the target root, the runner, the fetcher, the state and the log."""
+
     config: Config
     root: Sysroot
     run: Runner

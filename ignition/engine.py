@@ -32,6 +32,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SETUP = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Options:
+    """One run of `ignition`, as its flags say."""
+
     platform: str
     stage: str
     root: str = "/"

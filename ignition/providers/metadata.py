@@ -40,6 +40,8 @@ ATTEMPT_TIMEOUT = 10.0  # seconds per attempt, Ignition's default httpResponseHe
 
 @dataclass(frozen=True)
 class Response:
+    """A metadata service's answer: status and body."""
+
     status: int
     body: bytes
 

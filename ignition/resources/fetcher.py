@@ -28,6 +28,8 @@ HASH_FUNCTIONS = {"sha512": 128, "sha256": 64}  # hex digits of each digest
 
 @dataclass(frozen=True)
 class Fetcher:
+    """Fetches resources by scheme, decompresses and verifies them; HTTP client made on first use."""
+
     logger: Logger
     offline: bool = False
     http: HttpClient | None = None

@@ -29,6 +29,8 @@ class PlanError(StageError):
 
 @dataclass
 class Layout:
+    """A disk's usable sectors and partitions while new partitions are placed."""
+
     first: int
     last: int
     sector_size: int

@@ -43,6 +43,8 @@ def require_dm(ctx: StageContext) -> None:
 
 @dataclass(frozen=True)
 class LuksKey:
+    """The key of one LUKS volume: from its keyFile or generated here."""
+
     luks: Luks
     key: bytes = b""  # empty in a dry run when the key would be generated
     generated: bool = False

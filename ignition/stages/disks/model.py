@@ -25,6 +25,8 @@ class PartInfo:
 
 @dataclass(frozen=True)
 class DiskState:
+    """A disk as probed: geometry, table kind and partitions."""
+
     device: str  # resolved node, e.g. /dev/loop3
     sector_size: int
     total_sectors: int
@@ -67,6 +69,8 @@ class FsInfo:
 
 @dataclass(frozen=True)
 class DiskPlan:
+    """What the stage will do to one disk's partition table, and the table after it."""
+
     device: str
     before: DiskState
     wipe_table: bool
@@ -82,6 +86,8 @@ class DiskPlan:
 
 @dataclass(frozen=True)
 class FsPlan:
+    """What the stage will do for one filesystem entry: reuse, create or wipe."""
+
     device: str
     action: str  # "reuse", "create", "wipe" (format none), "none" (nothing there, nothing asked)
     format: str

@@ -53,6 +53,8 @@ def lineage(name: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Job:
+    """One mkfs (or wipe) of the filesystems step, with the device it writes."""
+
     where: str  # the config path, e.g. $.storage.filesystems[2]
     description: str  # the op's text
     node: str  # kernel name of the device written, e.g. loop0p1

@@ -21,6 +21,8 @@ from ignition.stages.disks.model import MIB, DiskPlan, DiskState, PartInfo, empt
 
 @dataclass(frozen=True)
 class Spec:
+    """A partition entry of the config in sectors, as the matching table compares it."""
+
     number: int
     start: int | None  # sectors
     size: int | None
