@@ -306,16 +306,18 @@ Command: `sudo .venv/bin/python bench/bench_boot.py -n {args.n}`
 
 {table(size_rows, ["", "baseline (neither)", "with Go's module", "with ours"])}
 
-Go's addition includes what its module pulls in (dracut-network's network, url-lib and qemu
-modules, and its setfiles stub, a few bytes); ours is CPython's interpreter, the standard-library
-modules the package imports, four dependencies and the package, byte-compiled.
+Both additions include dracut-network's `network` module (systemd-networkd here), which each
+module depends on for the fetch stage. Go's also has url-lib and its setfiles stub (a few bytes);
+ours is CPython's interpreter, the standard-library modules the package imports, four
+dependencies and the package, byte-compiled.
 
 Target, total stage time within 1.2x of Go: {time_verdict}.
 Target, our addition no bigger than Go's: {size_verdict}.
 Where the time goes: the gap from a unit's `Starting` to its stage's first log line (interpreter
 start and imports for ours, under TCG) adds up to {startup_ours:.2f} s for ours over the five stages
 against {startup_go:.2f} s for Go's static binary. Without those gaps ours takes {fmt(net_ours)} against
-Go's {fmt(net_go)}: the stages' own work is not what misses the target, the five interpreter starts are.
+Go's {fmt(net_go)}: the stages' own work is faster; what ours pays extra is the five interpreter starts.
+The first start is the dearest: QEMU translates the interpreter's code the first time it runs.
 Host load (1-minute load average, sampled before and after each boot): {' '.join(f'{x:.1f}' for x in loads)}
 on {facts['nproc']} CPUs; other QEMU guests on the host slow both sides, unevenly.
 
