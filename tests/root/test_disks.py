@@ -127,3 +127,28 @@ def test_mounted_filesystem_is_not_reformatted(loops: Attach, tmp_path: Path) ->
         assert digest(disks[0]) == before
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_new_partitions_links_exist_when_the_stage_ends(loops: Attach, tmp_path: Path) -> None:  # noqa: F811
+    """The stage waits for udev (pyudev) before it goes on: a filesystem named
+    by the new partition's by-partlabel link works in the same config, and the
+    links are there when the stage returns, with no settle in between."""
+    label = f"ign-udev-{os.getpid()}-{tmp_path.name[-8:]}"
+    disks = [loops(64)]
+    config = {"ignition": {"version": "3.4.0"},
+              "storage": {"disks": [{"device": disks[0], "wipeTable": True,
+                                     "partitions": [{"label": label, "sizeMiB": 16},
+                                                    {"label": label + "-b"}]}],
+                          "filesystems": [{"device": f"/dev/disk/by-partlabel/{label}", "format": "ext4",
+                                           "wipeFilesystem": True, "label": "udevwait"}]}}
+    res = run_stages(OURS, tmp_path, config, ["fetch-offline", "disks"])
+    assert res.rc == 0, res.log
+    assert "systemd-udevd is not running" not in res.log
+    # udev was waited for before the filesystem step, not only by the settle at the end
+    waited = res.log.index(f"udev has set up {disks[0]}p1, {disks[0]}p2 and their links")
+    assert waited < res.log.index("mkfs"), res.log
+    for name in (label, label + "-b"):
+        assert os.path.lexists(f"/dev/disk/by-partlabel/{name}"), res.log
+    blkid = subprocess.run(["blkid", "-p", "-o", "value", "-s", "LABEL", disks[0] + "p1"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    assert blkid == "udevwait", res.log

@@ -17,7 +17,15 @@ from ignition.log import Logger
 from ignition.run import Runner
 from ignition.stages.disks.layout import LINUX_DATA
 from ignition.stages.disks.model import DiskPlan
-from ignition.stages.disks.udev import settle, tell_kernel, verify_geometry, wait_for_partitions
+from ignition.stages.disks.udev import (
+    kernel_partitions,
+    settle,
+    tell_kernel,
+    udev_running,
+    verify_geometry,
+    wait_for_partitions,
+    wait_for_udev,
+)
 
 
 def zap(device: str, sector_size: int, total: int, first_usable: int) -> None:
@@ -101,6 +109,13 @@ def write_table(plan: DiskPlan, run: Runner, logger: Logger) -> None:
     final = {p.number for p in plan.after}
     wait_for_partitions(run, plan.device, final, set(plan.deletes) - final)
     verify_geometry(plan.device, {p.number: (p.start, p.size) for p in plan.after}, plan.before.sector_size)
+    if udev_running():
+        have = kernel_partitions(plan.device)
+        nodes = [have[n] for n in sorted(final) if n in have]
+        wait_for_udev(nodes)
+        logger.debug(f"udev has set up {', '.join('/dev/' + n for n in nodes) or 'no partitions'} and their links")
+    else:
+        logger.debug("systemd-udevd is not running: no /dev/disk/by-* links to wait for")
     logger.info(f"partition table of {plan.device} written")
 
 

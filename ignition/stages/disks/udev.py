@@ -4,19 +4,24 @@ The kernel's own partition parser is not relied upon (some kernels have none,
 and a BLKRRPART re-read fails while any partition is busy): `partx --update`
 adds, resizes and removes each partition with BLKPG from the table it reads
 itself. Then the partition nodes are waited for, with a deadline and an error
-that names the node that did not come.
+that names the node that did not come, and then udev's work on them, through
+pyudev: each new partition is in udev's database and every /dev/disk/by-*
+link udev made for it exists (a later step of the config may name it by one).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ignition import distro
 from ignition.errors import CommandError, StageError
 from ignition.run import Runner
 
 SYS_BLOCK = "/sys/class/block"
+UDEV_CONTROL = "/run/udev/control"  # exists while systemd-udevd runs
 
 
 def kernel_partitions(device: str) -> dict[int, str]:
@@ -94,3 +99,73 @@ def verify_geometry(device: str, parts: dict[int, tuple[int, int]], sector_size:
         if got != want:
             raise StageError(f"the kernel sees partition {n} of {device} at {got[0]}+{got[1]} (512-byte sectors), "
                              f"the new table says {want[0]}+{want[1]}; is it still in use?")
+
+
+def udev_running() -> bool:
+    return os.path.exists(UDEV_CONTROL)
+
+
+def udev_state(name: str) -> tuple[bool, tuple[str, ...]]:
+    """(udev has processed the block device `name`, the links udev made for it),
+    from udev's database through pyudev."""
+    import pyudev  # only the disks stage needs it, and only here
+
+    try:
+        dev = pyudev.Devices.from_name(pyudev.Context(), "block", name)
+    except pyudev.DeviceNotFoundError:
+        return False, ()
+    return bool(dev.is_initialized), tuple(str(link) for link in dev.device_links)
+
+
+def _block_events() -> Any:
+    """A started pyudev monitor of block device events, or None when the
+    netlink socket cannot be had (the wait then polls)."""
+    import pyudev
+
+    try:
+        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
+        monitor.filter_by("block")
+        monitor.start()
+    except (OSError, ValueError):
+        return None
+    return monitor
+
+
+def wait_for_udev(names: Iterable[str], timeout: float = 30.0,
+                  state: Callable[[str], tuple[bool, tuple[str, ...]]] = udev_state,
+                  events: Callable[[], Any] = _block_events) -> None:
+    """Wait until udev has processed each block device in `names` (kernel
+    names, e.g. loop3p1) and each of its /dev/disk/by-* links exists. (Where
+    to a link points is udev's choice when two devices claim it, e.g. the same
+    partition label on two disks, so only its existence is waited for.)
+    Between checks the wait sleeps on udev's event stream, so it returns as
+    soon as the last event is handled; it fails naming the first device that
+    is not ready at the deadline."""
+    pending = sorted(set(names))
+    if not pending:
+        return
+    monitor = events()  # closed when the wait returns (libudev frees it with its last reference)
+    deadline = time.monotonic() + timeout
+    while True:
+        not_ready: list[tuple[str, str]] = []
+        for name in pending:
+            done, links = state(name)
+            if not done:
+                not_ready.append((name, "udev has not processed it"))
+                continue
+            for link in links:
+                if not os.path.lexists(link):
+                    not_ready.append((name, f"its link {link} does not exist yet"))
+                    break
+        if not not_ready:
+            return
+        pending = [n for n, _ in not_ready]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            name, why = not_ready[0]
+            raise StageError(f"timed out after {timeout:g}s waiting for udev to set up /dev/{name}: {why}; "
+                             "is systemd-udevd running and processing events?")
+        if monitor is not None:
+            monitor.poll(timeout=min(left, 0.5))
+        else:
+            time.sleep(min(left, 0.05))
