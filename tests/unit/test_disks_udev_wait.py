@@ -62,3 +62,27 @@ def test_nothing_to_wait_for_opens_no_monitor() -> None:
         raise AssertionError("no monitor for an empty wait")
 
     udev.wait_for_udev([], events=no_monitor)
+
+
+def test_trigger_asks_udev_for_change_events_only_when_it_runs(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ignition.log import Logger
+    from ignition.plan import Plan
+    from ignition.run import RecordingRunner
+
+    plan = Plan()
+    runner = RecordingRunner(Logger(udev_sink()), plan)
+    udev.trigger(runner, ["/dev/loop7p2", "/dev/loop7p1", "/dev/loop7p1"])
+    assert plan.entries == []  # no systemd-udevd (the unit tests' machine)
+    control = tmp_path / "control"
+    control.touch()
+    monkeypatch.setattr(udev, "UDEV_CONTROL", str(control))
+    udev.trigger(runner, ["/dev/loop7p2", "/dev/loop7p1", "/dev/loop7p1"])
+    assert [e.target for e in plan.entries] == [
+        "udevadm trigger --settle --action=change /dev/loop7p1 /dev/loop7p2"]
+
+
+def udev_sink() -> Any:
+    from tests.unit.logsink import ListSink
+
+    return ListSink()

@@ -20,6 +20,7 @@ from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.model import FsInfo, FsPlan
 from ignition.stages.disks.parallel import Job, related, run_jobs
 from ignition.stages.disks.probe import probe_filesystem
+from ignition.stages.disks.udev import trigger
 
 
 def formatted(config: Config) -> list[tuple[int, Filesystem]]:
@@ -142,3 +143,7 @@ def create_filesystems(ctx: StageContext, aliases: DeviceAliases) -> None:
             continue
         jobs.append(Job(entry(i), _describe(fplan), node, functools.partial(apply_filesystem, fplan, alias, ctx.run)))
     run_jobs(jobs, ctx.logger, [ctx.run.logger])
+    # New filesystems bring new by-label and by-uuid links; udev makes them
+    # on a change event, which a disk without inotify watching never sends.
+    # Ignition asks for one explicitly too.
+    trigger(ctx.run, ["/dev/" + job.node for job in jobs])

@@ -47,6 +47,16 @@ def settle(run: Runner, timeout: int = 30) -> None:
     run.run([distro.tool("udevadm"), "settle", f"--timeout={timeout}"], check=False, timeout=timeout + 5)
 
 
+def trigger(run: Runner, nodes: list[str], timeout: int = 30) -> None:
+    """A change event for each of `nodes` (what the stage just wrote), and the
+    wait until udev has handled them, so its links to them exist. Nothing to
+    do when no systemd-udevd runs."""
+    if not nodes or not udev_running():
+        return
+    run.run([distro.tool("udevadm"), "trigger", "--settle", "--action=change", *sorted(set(nodes))],
+            check=False, timeout=timeout + 5)
+
+
 def tell_kernel(run: Runner, device: str) -> None:
     try:
         run.run([distro.tool("partx"), "--update", device])
