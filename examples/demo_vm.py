@@ -30,14 +30,14 @@ TIMEOUT = float(os.environ.get("DEMO_BOOT_TIMEOUT", "170"))
 CMDLINE = (
     "console=ttyS0", "rd.shell=0", "rd.emergency=poweroff",
     # The disks stage creates this filesystem; sysroot.mount waits for it.
-    "root=LABEL=demo-root", "rootfstype=ext4", "rw",
+    "root=LABEL=demo-root", "rootfstype=ext4", "rw", "vmtest.seedroot",
     "systemd.journald.forward_to_console=1", "systemd.journald.max_level_console=info",
     "ignition.firstboot", "ignition.platform.id=qemu",
 )
 DISKS = (("disk1", 256 << 20), ("disk2", 96 << 20))
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
-_SHOW = re.compile(r"\bignition\[\d+\]: |demo-seed-root|systemd\[1\]: (Reached target ignition-complete"
+_SHOW = re.compile(r"\bignition\[\d+\]: |vmtest-seed-root|systemd\[1\]: (Reached target ignition-complete"
                    r"|Failed to start ignition|Starting ignition-\S+\.service|Reached target emergency)"
                    r"|Linux version|Run /init|reboot: Power down")
 _STAMPED = re.compile(r"^\[\s*(\d+\.\d+)\] (?:(\S+)\[\d+\]: )?(.*)$")

@@ -107,7 +107,7 @@ done
 cache=${VM_CACHE:-vm-tests/.cache}
 image=$cache/initramfs-demo.img
 envfile=$cache/initramfs-demo.env
-modules=(vm-tests/dracut/99ignition-vmtest examples/dracut/98ignition-demo-seed)
+modules=(vm-tests/dracut/99ignition-vmtest)
 # The image is rebuilt when anything that goes into it changed.
 stale=$( { [ -f "$image" ] && [ -f "$envfile" ]; } || echo missing)
 if [ -z "$stale" ]; then

@@ -141,3 +141,108 @@ def test_luks_with_a_key_file_is_reused_by_a_second_first_boot(vm: VM, tmp_path:
     line = f"data UUID={LUKS_UUID} /etc/luks/data luks,x-initrd.attach\n"
     assert listing["/etc/crypttab"]["sha256"] == hashlib.sha256(line.encode()).hexdigest(), listing
     assert key.decode() not in first.console + second.console
+
+
+ROOT_AND_DATA = {
+    "ignition": {"version": "3.4.0"},
+    "passwd": {"users": [{"name": "core", "groups": ["wheel"],
+                          "sshAuthorizedKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIvmtest core@vmtest"]}]},
+    "storage": {
+        "disks": [
+            {"device": "/dev/vda", "wipeTable": True, "partitions": [
+                {"number": 1, "label": "vm-root", "sizeMiB": 160},
+                {"number": 2, "label": "vm-data", "sizeMiB": 0}]},
+            {"device": "/dev/vdb", "wipeTable": True, "partitions": [
+                {"number": 1, "label": "vm-swap", "sizeMiB": 32, "typeGuid": "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"},
+                {"number": 2, "label": "vm-efi", "sizeMiB": 0, "typeGuid": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"}]},
+        ],
+        "filesystems": [
+            {"device": "/dev/disk/by-partlabel/vm-root", "format": "ext4", "label": "vm-root", "wipeFilesystem": True},
+            {"device": "/dev/disk/by-partlabel/vm-data", "format": "xfs", "label": "vm-data", "wipeFilesystem": True,
+             "path": "/var/lib/data"},
+            {"device": "/dev/disk/by-partlabel/vm-swap", "format": "swap", "label": "vm-swap", "wipeFilesystem": True},
+            {"device": "/dev/disk/by-partlabel/vm-efi", "format": "vfat", "label": "VM-EFI", "wipeFilesystem": True,
+             "path": "/boot/efi"},
+        ],
+        "files": [
+            {"path": "/etc/hostname", "mode": 0o644, "overwrite": True, "contents": {"source": "data:,vmtest%0A"}},
+            {"path": "/var/lib/data/on-xfs", "contents": {"source": "data:,on%20xfs%0A"}},
+            {"path": "/boot/efi/on-vfat", "contents": {"source": "data:,on%20vfat%0A"}},
+        ],
+    },
+    "systemd": {"units": [{"name": "vmtest.service", "enabled": True,
+                           "contents": "[Unit]\nDescription=vmtest\n[Service]\nType=oneshot\n"
+                                       "ExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}]},
+}
+
+
+def partitions(image: Path) -> list[dict[str, object]]:
+    """The image's GPT as sfdisk reads it from the file (no loop device)."""
+    out = subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, text=True, check=True).stdout
+    return list(json.loads(out)["partitiontable"]["partitions"])
+
+
+def probe_partition(image: Path, part: dict[str, object]) -> dict[str, str]:
+    """blkid's low-level probe of one partition, by its offset in the image."""
+    start, size = int(str(part["start"])) * 512, int(str(part["size"])) * 512
+    out = subprocess.run(["blkid", "-p", "-o", "export", "-O", str(start), "-S", str(size), str(image)],
+                         capture_output=True, text=True, check=False).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def ext4_file(image: Path, part: dict[str, object], path: str) -> str:
+    """A file of the ext4 filesystem in a partition of the image (debugfs on a
+    copy of the partition's bytes: nothing is mounted, the image is not written)."""
+    start, size = int(str(part["start"])) * 512, int(str(part["size"])) * 512
+    copy = image.with_suffix(f".p{start}")
+    with open(image, "rb") as src, open(copy, "wb") as dst:
+        src.seek(start)
+        left = size
+        while left:
+            chunk = src.read(min(left, 1 << 20))
+            dst.write(chunk)
+            left -= len(chunk)
+    try:
+        return subprocess.run(["debugfs", "-R", f"cat {path}", str(copy)], capture_output=True, text=True,
+                              check=True).stdout
+    finally:
+        copy.unlink()
+
+
+def test_root_filesystem_made_by_the_disks_stage_gets_users_files_and_units(vm: VM) -> None:
+    """Two disks: ext4 root and xfs data on the first, swap and vfat on the
+    second; sysroot.mount waits for the root the disks stage makes
+    (root=LABEL=vm-root), the mount stage mounts xfs and vfat, the files stage
+    adds a user, files on all three filesystems and an enabled unit."""
+    vda, vdb = vm.disk("vda", "512M"), vm.disk("vdb", "96M")  # xfs wants 300 MB at least
+    boot = vm.boot(json.dumps(ROOT_AND_DATA), disks=[vda, vdb], name="root-two-disks",
+                   cmdline=("ignition.firstboot", "ignition.platform.id=qemu", "root=LABEL=vm-root",
+                            "rootfstype=ext4", "rw", "vmtest.seedroot"))
+    boot.assert_clean()
+    assert boot.verdict == "complete" and boot.critical() == [], boot.explain()
+    assert stages_run(boot) == STAGES, boot.explain()
+
+    # The partition tables and filesystems, read from the image files.
+    a, b = partitions(vda), partitions(vdb)
+    assert [p.get("name") for p in a] == ["vm-root", "vm-data"] and [p.get("name") for p in b] == ["vm-swap", "vm-efi"]
+    assert int(str(a[0]["size"])) == 160 * 2048 and int(str(b[0]["size"])) == 32 * 2048
+    assert str(b[1]["type"]).upper() == "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+    found = [(probe_partition(img, p).get("TYPE"), probe_partition(img, p).get("LABEL"))
+             for img, parts in ((vda, a), (vdb, b)) for p in parts]
+    assert found == [("ext4", "vm-root"), ("xfs", "vm-data"), ("swap", "vm-swap"), ("vfat", "VM-EFI")]
+
+    # What the files stage wrote, as the guest listed /sysroot with everything mounted.
+    tree = boot.sysroot()
+    for path, text in (("/etc/hostname", b"vmtest\n"), ("/var/lib/data/on-xfs", b"on xfs\n"),
+                       ("/boot/efi/on-vfat", b"on vfat\n")):
+        assert tree[path]["sha256"] == hashlib.sha256(text).hexdigest(), path
+    assert tree["/etc/systemd/system/vmtest.service"]["size"] > 0
+    keys = tree["/home/core/.ssh/authorized_keys.d/ignition"]
+    assert (keys["mode"] & 0o777, keys["uid"]) == (0o600, 1000), keys
+
+    # And the root filesystem itself, read from the host.
+    passwd = ext4_file(vda, a[0], "/etc/passwd")
+    assert re.search(r"^core:x:1000:1000:", passwd, re.M), passwd
+    assert "wheel:x:10:core" in ext4_file(vda, a[0], "/etc/group")
+    assert "enable vmtest.service" in ext4_file(vda, a[0], "/etc/systemd/system-preset/20-ignition.preset")
+    assert ext4_file(vda, a[0], "/etc/hostname") == "vmtest\n"

@@ -221,7 +221,8 @@ class VM:
             QEMU, "-machine", "q35", "-accel", self.accel, "-smp", "2", "-m", "1024",
             "-nographic", "-no-reboot",
             "-kernel", str(self.image.kernel), "-initrd", str(self.image.initrd),
-            "-append", " ".join((*BASE_CMDLINE, *(JOURNAL_ON_CONSOLE if journal_on_console else ()), *cmdline)),
+            "-append", " ".join((*base_cmdline(cmdline), *(JOURNAL_ON_CONSOLE if journal_on_console else ()),
+                                 *cmdline)),
             "-netdev", netdev(guestfwd), "-device", "virtio-net-pci,netdev=n0",
         ]
         if config is not None:
@@ -255,6 +256,13 @@ class VM:
             "fetch_offline_finished": boot.monotonic("fetch-offline stage finished successfully"),
         })
         return boot
+
+
+def base_cmdline(cmdline: Sequence[str]) -> tuple[str, ...]:
+    """BASE_CMDLINE, without its tmpfs root when the boot names a real one."""
+    if any(arg.startswith("root=") for arg in cmdline):
+        return tuple(arg for arg in BASE_CMDLINE if not arg.startswith("root="))
+    return BASE_CMDLINE
 
 
 def netdev(guestfwd: Sequence[tuple[str, int, int]] = ()) -> str:

@@ -152,6 +152,20 @@ POSITIVE = [
                          [{"device": "{d0}p1", "format": "ext4", "label": "k4", "wipeFilesystem": True}]),
          {0: [(1, "a", 256, 3 * 256, LINUX), (2, "b", 4 * 256, 64 * 256 - 6 - 4 * 256 + 1, LINUX)]}, sector=4096,
          fs={"0p1": ("ext4", "k4", "")}),
+    # Fields the config leaves out match anything: partition 1 is kept as it is, data and all.
+    Case("match.label.only", cfg([d0({"number": 1, "label": "A"})]),
+         {0: [(1, "A", M, 10 * M, LINUX)]}, setup=EXISTING_A + EXT4_FILE,
+         fs={"0p1": ("ext4", "keep", U1)}, files={"0p1": {"kept.txt": "hello\n"}}),
+    # An xfs with the asked label and uuid is reused, not remade.
+    Case("fs.xfs.reuse.label.uuid", cfg(None, [{"device": "{d0}p1", "format": "xfs", "label": "keepx", "uuid": U1}]),
+         {0: [(1, "A", M, 300 * M, LINUX)]}, sizes=(512,),
+         setup=(("sgdisk", "0", "--new=1:2048:+614400", "--change-name=1:A"),
+                ("mkfs", "0p1", "mkfs.xfs", "-q", "-f", "-L", "keepx", "-m", f"uuid={U1}"),
+                ("file", "0p1", "kept.txt", "xfs data\n")),
+         fs={"0p1": ("xfs", "keepx", U1)}, files={"0p1": {"kept.txt": "xfs data\n"}}),
+    Case("fs.swap.reuse", cfg(None, [{"device": "{d0}p1", "format": "swap", "label": "sw"}]),
+         {0: [(1, "A", M, 10 * M, LINUX)]},
+         setup=EXISTING_A + (("mkfs", "0p1", "mkswap", "-L", "sw", "-U", U1),), fs={"0p1": ("swap", "sw", U1)}),
     Case("fs.ext4.wipe.existing", cfg(None, [{"device": "{d0}p1", "format": "ext4", "label": "new",
                                                "wipeFilesystem": True}]),
          {0: [(1, "A", M, 10 * M, LINUX)]}, setup=EXISTING_A + EXT4_FILE, fs={"0p1": ("ext4", "new", "")}),
@@ -177,6 +191,13 @@ NEGATIVE = [
          error="partition 1 didn't match: size did not match"),
     Case("fs.none.nowipe", cfg(None, [{"device": "{d0}p1", "format": "none"}]), setup=EXISTING_A + EXT4_FILE,
          error="not of the correct type"),
+    # An existing filesystem of the right type but another label or uuid is not
+    # reused without wipeFilesystem, and not touched.
+    Case("fs.label.mismatch.nowipe", cfg(None, [{"device": "{d0}p1", "format": "ext4", "label": "other"}]),
+         setup=EXISTING_A + EXT4_FILE, error="not of the correct type"),
+    Case("fs.uuid.mismatch.nowipe", cfg(None, [{"device": "{d0}p1", "format": "ext4", "label": "keep",
+                                                "uuid": "00000000-0000-4000-8000-000000000001"}]),
+         setup=EXISTING_A + EXT4_FILE, error="not of the correct type"),
     Case("corrupt.nowipe", cfg([d0({"number": 1, "sizeMiB": 4})]), setup=EXISTING_A + (("corrupt", "0"),),
          error="damaged", oracle=False),
 ]

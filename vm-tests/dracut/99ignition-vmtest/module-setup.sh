@@ -10,6 +10,9 @@
 #   shutdown-emergency hook, which dracut-emergency sources before powering off.
 # With `vmtest.selfcheck` on the command line, vmtest-selfcheck.service first
 # checks that the embedded Python loads its native libraries.
+# With `vmtest.seedroot`, vmtest-seed-root.service puts a minimal /etc
+# (passwd, group, shadow, login.defs) into a real root filesystem mounted at
+# /sysroot, as a distribution image would have it, before the files stage.
 # `vmtest.env.NAME=VALUE` arguments set NAME for the Ignition units
 # (vmtest-generator), e.g. a provider's metadata URL on the host's loopback.
 
@@ -26,6 +29,8 @@ install() {
     inst_script "$moddir/vmtest-report.sh" /usr/bin/vmtest-report
     inst_hook shutdown-emergency 10 "$moddir/vmtest-emergency.sh"
     inst_script "$moddir/vmtest-selfcheck.sh" /usr/bin/vmtest-selfcheck
+    inst_script "$moddir/vmtest-seed-root.sh" /usr/bin/vmtest-seed-root
+    inst_multiple mkdir chmod
     inst_multiple sed
     inst_simple "$moddir/vmtest-generator" "$systemdutildir/system-generators/vmtest-generator"
     local stage
@@ -34,7 +39,7 @@ install() {
     done
     mkdir -p "$initdir/$systemdsystemunitdir/initrd.target.wants"
     local unit
-    for unit in vmtest-poweroff.service vmtest-selfcheck.service; do
+    for unit in vmtest-poweroff.service vmtest-selfcheck.service vmtest-seed-root.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
         ln_r "$systemdsystemunitdir/$unit" "$systemdsystemunitdir/initrd.target.wants/$unit"
     done

@@ -1,5 +1,6 @@
 #!/bin/sh
-# `make demo` only: what a distribution image would have in its root.
+# vm-tests and `make demo` (with `vmtest.seedroot`): what a distribution image
+# would have in its root before Ignition's files stage adds users to it.
 set -e
 r=/sysroot
 mkdir -p "$r/etc" "$r/home" "$r/root" "$r/var" "$r/usr/bin"
