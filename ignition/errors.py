@@ -47,6 +47,23 @@ class SysrootEscape(IgnitionError):
     """A path would resolve outside the target root."""
 
 
+MAX_TOOL_LINES = 4  # of a failed program's own message in the error; the rest is at debug level
+
+
+def tool_message(text: str) -> str:
+    """What a failed program said, as much as an error line should carry: its
+    lines before any usage text (mkfs.xfs, for one, prints its whole usage
+    after the reason), at most MAX_TOOL_LINES of them."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if i and line.lstrip().lower().startswith("usage:"):
+            lines = lines[:i]
+            break
+    if len(lines) > MAX_TOOL_LINES:
+        lines = lines[:MAX_TOOL_LINES] + ["..."]
+    return "\n".join(lines)
+
+
 class CommandError(IgnitionError):
     """A subprocess failed. Carries everything an operator needs to see why."""
 
@@ -61,9 +78,7 @@ class CommandError(IgnitionError):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        detail = stderr.decode("utf-8", "replace").strip() or stdout.decode(
-            "utf-8", "replace"
-        ).strip()
+        detail = tool_message(stderr.decode("utf-8", "replace").strip() or stdout.decode("utf-8", "replace").strip())
         msg = f"{self.argv[0]} exited with status {returncode}"
         if returncode < 0:
             msg = f"{self.argv[0]} was killed by signal {-returncode}"

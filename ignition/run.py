@@ -78,6 +78,9 @@ class Runner:
             raise CommandError(argv, -9, b"", f"timed out after {timeout}s".encode()) from e
         result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
+            for stream, data in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+                for line in data.decode("utf-8", "replace").splitlines():
+                    self.logger.debug(f"{argv[0]} {stream}: {line}")
             raise CommandError(argv, proc.returncode, proc.stdout, proc.stderr)
         return result
 
