@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from urllib.parse import unquote, urlsplit
 
 from ignition import redact
 from ignition.errors import FetchError
+from ignition.resources import cancel
 
 DEFAULT_PORT = 69
 BLOCK_SIZE = 512
 OP_RRQ, OP_DATA, OP_ACK, OP_ERROR = 1, 3, 4, 5
 DEFAULT_TIMEOUT = 5.0  # seconds per packet, as pin/tftp's default
 DEFAULT_RETRIES = 5
+CANCEL_CHECK = 0.2  # seconds between looks at the cancel event while waiting for a packet
 
 
 def get(url: str, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES) -> bytes:
@@ -41,11 +44,13 @@ def get(url: str, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RE
         raise FetchError(f"TFTP {shown}: cannot resolve the host: {e.strerror or e}") from e
     family, _, _, _, server = infos[0]
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        return _receive(sock, server, filename, shown, retries)
+        sock.settimeout(min(timeout, CANCEL_CHECK))
+        return _receive(sock, server, filename, shown, retries, timeout)
 
 
-def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, shown: str, retries: int) -> bytes:
+def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, shown: str, retries: int,
+             timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    stop = cancel.current()  # set when a sibling fetch failed for good: no more retransmissions
     last_packet = struct.pack("!H", OP_RRQ) + filename.encode() + b"\0octet\0"
     send_to: tuple[object, ...] = server
     peer: tuple[object, ...] | None = None  # the server's transfer ID, fixed by its first reply
@@ -53,10 +58,15 @@ def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, sho
     chunks: list[bytes] = []
     tries = 0
     sock.sendto(last_packet, send_to)
+    deadline = time.monotonic() + timeout  # for the answer to the last packet sent
     while True:
         try:
             packet, addr = sock.recvfrom(4 + BLOCK_SIZE + 64)
         except TimeoutError:
+            if stop is not None and stop.is_set():
+                raise cancel.Cancelled(f"TFTP {shown}: stopped, another fetch failed") from None
+            if time.monotonic() < deadline:
+                continue
             tries += 1
             if tries > retries:
                 raise FetchError(
@@ -64,6 +74,7 @@ def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, sho
                     f"(block {expected}, {sum(map(len, chunks))} bytes received)"
                 ) from None
             sock.sendto(last_packet, send_to)
+            deadline = time.monotonic() + timeout
             continue
         except OSError as e:
             raise FetchError(f"TFTP {shown}: {e.strerror or e}") from e
@@ -88,6 +99,7 @@ def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, sho
             chunks.append(data)
             last_packet = struct.pack("!HH", OP_ACK, arg)
             sock.sendto(last_packet, send_to)
+            deadline = time.monotonic() + timeout
             tries = 0
             if len(data) < BLOCK_SIZE:
                 return b"".join(chunks)

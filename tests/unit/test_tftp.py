@@ -221,3 +221,17 @@ def test_fetcher_dispatches_tftp_with_verification(make_server: type[TftpServer]
 class NullSink:
     def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
         pass
+
+
+def test_a_stopped_fetch_ends_without_waiting_out_its_retries() -> None:
+    from ignition.resources import cancel
+
+    stop = threading.Event()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        threading.Timer(0.3, stop.set).start()
+        start = time.monotonic()
+        with cancel.cancel_scope(stop), pytest.raises(cancel.Cancelled, match="another fetch failed"):
+            tftp.get(f"tftp://127.0.0.1:{port}/f", timeout=5, retries=5)  # would take 30 s
+        assert time.monotonic() - start < 1.5
