@@ -169,3 +169,12 @@ def test_ambivalent_luks_device_without_wipe_is_refused(tmp_path: Path, monkeypa
                        r"signature on .*nodeA \(xfs at offset 0x0, ext4 at offset 0x438\).*set wipeVolume: true"):
         run_disks(e.ctx)
     assert writes(e.calls) == []
+
+
+def test_a_dry_run_does_not_wait_for_a_missing_device(tmp_path: Path) -> None:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(StageError, match=r"^\S*/missing does not exist$"):
+        DeviceAliases(str(tmp_path / "aliases"), dry_run=True).get(str(tmp_path / "missing"))
+    assert time.monotonic() - start < 1
