@@ -3,6 +3,9 @@ mounted under the root while the later stages run, shallowest first, and
 unmounted deepest first (umount is the mount unit's ExecStop, so it also
 runs after a failed files stage).
 
+Each device is mounted through its stable alias (see stages/disks/aliases.py),
+waiting for it to appear first, as Ignition's mount stage does.
+
 A mount path must consist of real directories: a symlink on the way could
 send the mount (and every file written into it) somewhere else. Missing
 directories are created 0755 and recorded in the state, so the files stage
@@ -19,6 +22,7 @@ from ignition.config.types import Config, Filesystem
 from ignition.context import StageContext
 from ignition.errors import CommandError, StageError
 from ignition.stages.base import ConfigSource
+from ignition.stages.disks.aliases import DeviceAliases
 
 NOT_MOUNTABLE = ("", "swap", "none")
 
@@ -59,15 +63,20 @@ class MountStage:
         return bool(mountable(config))
 
     def run(self, ctx: StageContext) -> None:
+        aliases = DeviceAliases(ctx.paths.dev_aliases, ctx.dry_run)
         for fs in mountable(ctx.config):
             path = fs.path or "/"
             _check_no_symlinks(ctx, path)
+            try:
+                device = aliases.get(fs.device)
+            except StageError as e:
+                raise StageError(f"mounting {fs.device} at {path}: {e}; check the filesystem's device") from e
             created = ctx.root.makedirs(path)
             ctx.state.notated_directories.extend(p for p in created if p not in ctx.state.notated_directories)
             argv = [distro.tool("mount")]
             if fs.mount_options:
                 argv += ["-o", ",".join(fs.mount_options)]
-            argv += ["-t", fs.format or "", fs.device, ctx.root.resolve(path)]
+            argv += ["-t", fs.format or "", device, ctx.root.resolve(path)]
             with ctx.logger.op(f"mounting {fs.device!r} at {path!r} (in the root)"):
                 try:
                     ctx.run.run(argv)

@@ -50,13 +50,25 @@ def ctx_for(tmp_path: Path, cfg: dict[str, Any], fail: bool = False) -> tuple[St
     logger = Logger(Sink(), "mount", "file")
     runner = FakeRunner(logger, fail)
     config = parse(json.dumps(cfg).encode()).config
+    run = tmp_path / "run"
     ctx = StageContext(config, Sysroot(str(root)), runner, Fetcher(logger), State(), "file", logger,
-                       Environment(), Paths())
+                       Environment(), Paths(str(tmp_path / "cache.json"), str(run / "state"), str(run / "neednet")))
     return ctx, runner
 
 
+@pytest.fixture(autouse=True)
+def _devices_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The config's devices are taken to exist: each alias points at its config path.
+    monkeypatch.setattr("ignition.stages.disks.aliases.wait_for_node", lambda path, timeout=30.0: path)
+
+
+def alias(tmp_path: Path, device: str) -> str:
+    return f"{tmp_path}/run/dev_aliases{device}"
+
+
 def fs(path: str, fmt: str = "ext4", **more: Any) -> dict[str, Any]:
-    return {"device": f"/dev/disk/by-label/{path.strip('/') or 'root'}", "format": fmt, "path": path, **more}
+    label = path.strip("/").replace("/", "-") or "root"
+    return {"device": f"/dev/disk/by-label/{label}", "format": fmt, "path": path, **more}
 
 
 def storage(*filesystems: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +81,11 @@ def test_mount_shallowest_first_with_options_and_notated_dirs(tmp_path: Path) ->
     MountStage().run(ctx)
     root = str(tmp_path / "root")
     assert runner.calls == [
-        ["mount", "-t", "ext4", "/dev/disk/by-label/var", f"{root}/var"],
-        ["mount", "-o", "noatime,ro", "-t", "ext4", "/dev/disk/by-label/var/lib/data", f"{root}/var/lib/data"],
+        ["mount", "-t", "ext4", alias(tmp_path, "/dev/disk/by-label/var"), f"{root}/var"],
+        ["mount", "-o", "noatime,ro", "-t", "ext4", alias(tmp_path, "/dev/disk/by-label/var-lib-data"),
+         f"{root}/var/lib/data"],
     ]
+    assert os.readlink(alias(tmp_path, "/dev/disk/by-label/var")) == "/dev/disk/by-label/var"
     assert (tmp_path / "root/var/lib/data").is_dir()
     assert oct(os.stat(tmp_path / "root/var/lib").st_mode & 0o777) == "0o755"
     assert ctx.state.notated_directories == ["/var", "/var/lib", "/var/lib/data"]
@@ -162,3 +176,16 @@ def test_mount_points_in_a_home_are_handed_to_the_user(tmp_path: Path) -> None:
         st = os.stat(root / d)
         assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1500, 1600, 0o700)
     assert os.stat(root / "srv").st_uid == 0
+
+
+def test_mount_waits_for_its_device_and_names_it_when_it_never_comes(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(path: str, timeout: float = 30.0) -> str:
+        raise StageError(f"timed out after {timeout:g}s waiting for {path} to appear")
+
+    monkeypatch.setattr("ignition.stages.disks.aliases.wait_for_node", never)
+    ctx, runner = ctx_for(tmp_path, storage(fs("/data")))
+    with pytest.raises(StageError, match=r"mounting /dev/disk/by-label/data at /data: timed out after 30s waiting "
+                                         r"for /dev/disk/by-label/data to appear; check the filesystem's device"):
+        MountStage().run(ctx)
+    assert runner.calls == []
