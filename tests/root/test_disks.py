@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,9 +93,11 @@ def test_raid_and_luks_fail_before_touching_a_disk(section: str, loops: Attach, 
     assert digest(disks[0]) == before and table(disks[0]) == []
 
 
-@pytest.mark.parametrize("wipe_table", [False, True])
-def test_mounted_partition_is_not_rewritten(wipe_table: bool, loops: Attach, tmp_path: Path) -> None:  # noqa: F811
-    case = next(c for c in POSITIVE if c.name == "resize.keeps.data")
+def assert_refused_while_mounted(case_name: str, config: dict[str, Any], says: str, loops: Attach,  # noqa: F811
+                                 tmp_path: Path) -> None:
+    """With partition 1 of the prepared disk mounted, the stage fails saying
+    `says` ({node} and {mnt} filled in) and the disk is byte for byte as it was."""
+    case = next(c for c in POSITIVE if c.name == case_name)
     disks = [loops(64)]
     prepare(case, disks)
     mnt = tmp_path / "mnt"
@@ -102,31 +105,24 @@ def test_mounted_partition_is_not_rewritten(wipe_table: bool, loops: Attach, tmp
     subprocess.run(["mount", "-o", "ro", disks[0] + "p1", str(mnt)], check=True)
     try:
         before = digest(disks[0])
-        config = Case("x", cfg([d0({"number": 1, "shouldExist": False, "wipePartitionEntry": True},
-                                   {"number": 2, "sizeMiB": 4}, wipe=wipe_table)])).render(disks)
-        res = run_stages(OURS, tmp_path, config, ["fetch-offline", "disks"])
-        assert res.rc == 1 and f"{disks[0]}p1 is mounted at {mnt}" in res.log, res.log
+        res = run_stages(OURS, tmp_path, Case("x", config).render(disks), ["fetch-offline", "disks"])
+        assert res.rc == 1 and says.format(node=disks[0] + "p1", mnt=mnt) in res.log, res.log
         assert digest(disks[0]) == before
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("wipe_table", [False, True])
+def test_mounted_partition_is_not_rewritten(wipe_table: bool, loops: Attach, tmp_path: Path) -> None:  # noqa: F811
+    config = cfg([d0({"number": 1, "shouldExist": False, "wipePartitionEntry": True},
+                     {"number": 2, "sizeMiB": 4}, wipe=wipe_table)])
+    assert_refused_while_mounted("resize.keeps.data", config, "{node} is mounted at {mnt}", loops, tmp_path)
 
 
 def test_mounted_filesystem_is_not_reformatted(loops: Attach, tmp_path: Path) -> None:  # noqa: F811
-    case = next(c for c in POSITIVE if c.name == "fs.reuse.keeps.files")
-    disks = [loops(64)]
-    prepare(case, disks)
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["mount", "-o", "ro", disks[0] + "p1", str(mnt)], check=True)
-    try:
-        before = digest(disks[0])
-        config = Case("x", cfg([d0({"number": 2, "sizeMiB": 4})],
-                               [{"device": "{d0}p1", "format": "xfs", "wipeFilesystem": True}])).render(disks)
-        res = run_stages(OURS, tmp_path, config, ["fetch-offline", "disks"])
-        assert res.rc == 1 and f"refusing to format {disks[0]}p1: it is mounted at {mnt}" in res.log, res.log
-        assert digest(disks[0]) == before
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+    config = cfg([d0({"number": 2, "sizeMiB": 4})], [{"device": "{d0}p1", "format": "xfs", "wipeFilesystem": True}])
+    assert_refused_while_mounted("fs.reuse.keeps.files", config,
+                                 "refusing to format {node}: it is mounted at {mnt}", loops, tmp_path)
 
 
 def test_new_partitions_links_exist_when_the_stage_ends(loops: Attach, tmp_path: Path) -> None:  # noqa: F811

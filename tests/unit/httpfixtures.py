@@ -34,6 +34,19 @@ def server(module_http_server: HTTPServer) -> Iterator[HTTPServer]:
     module_http_server.clear()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers with `reply`."""
+
+    def reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 class ThreadedServer:
     """A ThreadingHTTPServer on 127.0.0.1 serving `handler` from a daemon
     thread, for what werkzeug's test server cannot play (kept-alive HTTP/1.1

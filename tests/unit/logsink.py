@@ -19,8 +19,11 @@ class ListSink:
     def text(self) -> str:
         return "\n".join(m for _, m, _ in self.entries)
 
+    def at(self, priority: int) -> list[str]:
+        return [m for p, m, _ in self.entries if p == priority]
+
     def critical(self) -> list[str]:
-        return [m for p, m, _ in self.entries if p == CRIT]
+        return self.at(CRIT)
 
     def fetched(self) -> list[dict[str, str]]:
         return [f for _, _, f in self.entries if f.get("MESSAGE_ID") == MSG_CONFIG_FETCHED]

@@ -46,8 +46,9 @@ class Machine:
         return dict(json.loads(Path(self.paths.state_file).read_text()))
 
 
-def new_machine(tmp_path: Path, cmdline: str) -> Machine:
-    """A machine under `tmp_path` booted with the kernel command line `cmdline`."""
+def new_machine(tmp_path: Path, cmdline: str, metadata_urls: tuple[tuple[str, str], ...] = ()) -> Machine:
+    """A machine under `tmp_path` booted with the kernel command line `cmdline`,
+    its platforms' metadata services at `metadata_urls` ((platform, base URL) pairs)."""
     run = tmp_path / "run"
     run.mkdir()
     root = tmp_path / "sysroot"
@@ -60,6 +61,7 @@ def new_machine(tmp_path: Path, cmdline: str) -> Machine:
         system_runtime_config_dir=str(tmp_path / "run-ignition"),
         fw_cfg_dir=str(tmp_path / "fw_cfg"),
         boot_id_path=str(tmp_path / "boot_id"),
+        metadata_urls=metadata_urls,
     )
     (tmp_path / "cmdline").write_text(cmdline)
     paths = Paths(str(run / "ignition.json"), str(run / "ignition" / "state"), str(run / "ignition" / "neednet"))

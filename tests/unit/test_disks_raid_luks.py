@@ -8,8 +8,8 @@ import base64
 import json
 import os
 import stat
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +30,11 @@ from ignition.stages.disks.stage import run_disks
 from ignition.stages.files.crypttab import apply_crypttab
 from ignition.state import State
 from ignition.sysroot import DryRunSysroot, Sysroot
+from tests.unit.logsink import ListSink
 
 U = "8a7c8e59-d0a2-4ac2-9b4f-1d3f6f0e2c11"
 KEY = b"correct horse battery staple"
 KEY_URL = "data:;base64," + base64.b64encode(KEY).decode()
-
-
-@dataclass
-class ListSink:
-    entries: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.entries.append((priority, message, dict(fields)))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m for _, m, _ in self.entries)
 
 
 Answer = Callable[[list[str]], Result | None]
@@ -298,13 +287,18 @@ def test_clevis_without_the_tools_is_refused(tmp_path: Path, monkeypatch: pytest
     assert e.calls == []
 
 
-def test_clevis_tang_and_tpm2_bind_with_sss_and_drop_the_generated_key(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def clevis_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `clevis` the stage finds on PATH (the fake runner answers its calls)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     (bindir / "clevis").write_text("#!/bin/sh\n")
     (bindir / "clevis").chmod(0o755)
     monkeypatch.setenv("PATH", str(bindir))
+
+
+def test_clevis_tang_and_tpm2_bind_with_sss_and_drop_the_generated_key(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    clevis_on_path(tmp_path, monkeypatch)
     e = make_env(tmp_path, {"luks": [{"name": "c", "device": "/dev/vdb", "clevis": {
         "tpm2": True, "threshold": 2,
         "tang": [{"url": "http://127.0.0.1:8/", "thumbprint": "abc", "advertisement": '{"payload":"x"}'}]}}]})
@@ -323,11 +317,7 @@ def test_clevis_tang_and_tpm2_bind_with_sss_and_drop_the_generated_key(tmp_path:
 
 def test_clevis_binding_is_proved_when_it_can_unlock_offline(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "clevis").write_text("#!/bin/sh\n")
-    (bindir / "clevis").chmod(0o755)
-    monkeypatch.setenv("PATH", str(bindir))
+    clevis_on_path(tmp_path, monkeypatch)
     e = make_env(tmp_path, {"luks": [{"name": "c", "device": "/dev/vdb", "keyFile": {"source": KEY_URL},
                                       "clevis": {"tpm2": True}}]})
     run_disks(e.ctx)

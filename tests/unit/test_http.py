@@ -14,7 +14,6 @@ import ssl
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -462,17 +461,10 @@ class RecordingProxy(ThreadedServer):
         self.requests: list[tuple[str, dict[str, str]]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(httpfixtures.QuietHandler):
             def do_GET(self) -> None:
                 outer.requests.append((self.path, dict(self.headers.items())))
-                body = b"via proxy"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.reply(200, b"via proxy")
 
         super().__init__(Handler)
 

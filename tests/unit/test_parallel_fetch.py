@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +112,7 @@ class KeepAliveServer(ThreadedServer):
         counter = InFlight(hold, delay)
         self.counter = counter
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(httpfixtures.QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
@@ -131,14 +130,7 @@ class KeepAliveServer(ThreadedServer):
                 finally:
                     with counter.lock:
                         counter.now -= 1
-                body = self.path.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.reply(status, self.path.encode())
 
         super().__init__(Handler)
 

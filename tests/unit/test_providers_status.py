@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from ignition import engine
-from ignition.context import Paths, ProviderContext
+from ignition.context import ProviderContext
 from ignition.environment import Environment
 from ignition.log import WARNING, Logger
 from ignition.providers import StatusReporter, report_status
@@ -24,25 +22,12 @@ from ignition.providers.file import FileProvider
 from ignition.providers.packet import PacketProvider, status_message
 from ignition.resources.fetcher import Fetcher
 from ignition.run import Runner
+from tests.unit.logsink import ListSink
+from tests.unit.machinefixtures import Machine, new_machine
 
 pytestmark = pytest.mark.allow_socket
 
 CONFIG = {"ignition": {"version": "3.3.0"}}
-
-
-@dataclass
-class ListSink:
-    entries: list[tuple[int, str]] = field(default_factory=list)
-
-    def emit(self, priority: int, message: str, fields: Mapping[str, str]) -> None:
-        self.entries.append((priority, message))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m for _, m in self.entries)
-
-    def at(self, priority: int) -> list[str]:
-        return [m for p, m in self.entries if p == priority]
 
 
 class Equinix:
@@ -70,43 +55,20 @@ class Equinix:
         return self.server.url_for("").rstrip("/")
 
 
-@dataclass
-class Machine:
-    tmp: Path
-    env: Environment
-    paths: Paths
-    sink: ListSink = field(default_factory=ListSink)
-
-    def run(self, stage: str, platform: str = "packet", fetch_timeout: float = 5.0) -> int:
-        self.sink = ListSink()
-        opts = engine.Options(platform=platform, stage=stage, root=str(self.tmp / "sysroot"), paths=self.paths,
-                              fetch_timeout=fetch_timeout)
-        return engine.run(opts, env=self.env, sink=self.sink)
-
-
 def machine(tmp_path: Path, metadata_base: str) -> Machine:
-    (tmp_path / "run").mkdir()
-    (tmp_path / "sysroot").mkdir()
-    (tmp_path / "cmdline").write_text("ignition.firstboot\n")
-    env = Environment(
-        cmdline_path=str(tmp_path / "cmdline"),
-        config_file=str(tmp_path / "config.ign"),
-        system_config_dir=str(tmp_path / "usr-lib-ignition"),
-        system_local_config_dir=str(tmp_path / "etc-ignition"),
-        system_runtime_config_dir=str(tmp_path / "run-ignition"),
-        fw_cfg_dir=str(tmp_path / "fw_cfg"),
-        boot_id_path=str(tmp_path / "boot_id"),
-        metadata_urls=(("packet", metadata_base),),
-    )
-    run = tmp_path / "run"
-    return Machine(tmp_path, env, Paths(str(run / "ignition.json"), str(run / "state"), str(run / "neednet")))
+    """A first-boot machine on Equinix Metal whose metadata service is `metadata_base`."""
+    return new_machine(tmp_path, "ignition.firstboot\n", metadata_urls=(("packet", metadata_base),))
+
+
+def run(m: Machine, stage: str, fetch_timeout: float = 5.0) -> int:
+    return m.run(stage, platform="packet", fetch_timeout=fetch_timeout)
 
 
 def test_each_stage_posts_running_to_the_phone_home_events(tmp_path: Path, httpserver: HTTPServer) -> None:
     svc = Equinix(httpserver)
     m = machine(tmp_path, svc.url)
-    assert m.run("fetch") == 0
-    assert m.run("files") == 0
+    assert run(m, "fetch") == 0
+    assert run(m, "files") == 0
     assert svc.events == [
         {"state": "running", "message": "[fetch] Ignition status: finished successfully"},
         {"state": "running", "message": "[files] Ignition status: finished successfully"},
@@ -120,7 +82,7 @@ def test_a_failed_stage_posts_failed_with_its_error_and_still_exits_1(tmp_path: 
                                                                       httpserver: HTTPServer) -> None:
     svc = Equinix(httpserver, userdata=b'{"ignition": {"version": "9.9.9"}}')
     m = machine(tmp_path, svc.url)
-    assert m.run("fetch") == 1
+    assert run(m, "fetch") == 1
     [event] = svc.events
     assert event["state"] == "failed"
     assert event["message"].startswith("[fetch] Ignition error: ")
@@ -131,7 +93,7 @@ def test_a_failed_stage_posts_failed_with_its_error_and_still_exits_1(tmp_path: 
 def test_a_failing_hook_is_a_warning_and_changes_no_outcome(tmp_path: Path, httpserver: HTTPServer) -> None:
     svc = Equinix(httpserver, metadata_status=404)
     m = machine(tmp_path, svc.url)
-    assert m.run("fetch") == 0
+    assert run(m, "fetch") == 0
     assert Path(m.paths.config_cache).exists()
     [warning] = m.sink.at(WARNING)
     assert "reporting the fetch stage's status to the platform failed" in warning
@@ -142,7 +104,7 @@ def test_a_failing_hook_is_a_warning_and_changes_no_outcome(tmp_path: Path, http
 def test_a_failing_hook_after_a_failed_stage_keeps_exit_1(tmp_path: Path) -> None:
     m = machine(tmp_path, "http://127.0.0.1:9")  # nothing listens on the discard port
     (tmp_path / "run" / "ignition.json").write_text("not json")
-    assert m.run("files", fetch_timeout=0.5) == 1
+    assert run(m, "files", fetch_timeout=0.5) == 1
     assert any("the config cache" in c for c in m.sink.at(2))
     [warning] = m.sink.at(WARNING)
     assert "gave up waiting for the Equinix Metal metadata service" in warning
@@ -151,7 +113,7 @@ def test_a_failing_hook_after_a_failed_stage_keeps_exit_1(tmp_path: Path) -> Non
 def test_fetch_offline_does_not_try_without_the_network(tmp_path: Path, httpserver: HTTPServer) -> None:
     svc = Equinix(httpserver)
     m = machine(tmp_path, svc.url)
-    assert m.run("fetch-offline") == 0
+    assert run(m, "fetch-offline") == 0
     assert Path(m.paths.neednet).exists()
     assert "not reporting the fetch-offline stage's status to the platform: resource requires networking" \
         in m.sink.text

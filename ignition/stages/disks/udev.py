@@ -11,6 +11,7 @@ link udev made for it exists (a later step of the config may name it by one).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -115,13 +116,21 @@ def udev_running() -> bool:
     return os.path.exists(UDEV_CONTROL)
 
 
+@functools.cache
+def _udev_context() -> Any:
+    """One libudev context for the stage's waits (it only reads /sys and udev's database)."""
+    import pyudev
+
+    return pyudev.Context()
+
+
 def udev_state(name: str) -> tuple[bool, tuple[str, ...]]:
     """(udev has processed the block device `name`, the links udev made for it),
     from udev's database through pyudev."""
     import pyudev  # only the disks stage needs it, and only here
 
     try:
-        dev = pyudev.Devices.from_name(pyudev.Context(), "block", name)
+        dev = pyudev.Devices.from_name(_udev_context(), "block", name)
     except pyudev.DeviceNotFoundError:
         return False, ()
     return bool(dev.is_initialized), tuple(str(link) for link in dev.device_links)
@@ -133,7 +142,7 @@ def _block_events() -> Any:
     import pyudev
 
     try:
-        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
+        monitor = pyudev.Monitor.from_netlink(_udev_context())
         monitor.filter_by("block")
         monitor.start()
     except (OSError, ValueError):
