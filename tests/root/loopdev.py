@@ -7,7 +7,7 @@
   `losetup --find --show`. Each attached disk gets a udev rule under
   /run/udev/rules.d with OPTIONS+="nowatch": udevd re-reads (BLKRRPART) a
   watched disk after a writer closes it, and this machine's kernel has no
-  partition parser, so that re-read would drop every partition (DESIGN.md).
+  partition parser, so that re-read would drop every partition (docs/architecture.md).
   Rules are removed and the devices detached afterwards.
 - Preparing a case's disks and reading them back independently of the code
   under test: sfdisk --json for tables, blkid -p for filesystems, a read-only

@@ -2,7 +2,7 @@
 device, mounted and unmounted by the provider with the real mount(8).
 
 Real config drives are ISO9660 or vfat; this build machine's kernel has
-neither (DESIGN.md), so the drive here is ext4 with the same label and files,
+neither (docs/architecture.md), so the drive here is ext4 with the same label and files,
 which exercises the same path: the label lookup under <dev>/disk/by-label
 (a temp directory, so the machine's /dev is not touched), `mount -o ro -t
 auto`, reading the file, `umount`, removing the mount point.
