@@ -143,6 +143,16 @@ def parse_args(argv: Sequence[str]) -> CommandLine:
     return cl
 
 
+def target_root(flag: str) -> str:
+    """The root a -root value names. Go's flag accepts any string, and Ignition
+    joins config paths onto it: an empty root is the host's /, a relative one is
+    taken from the working directory. Distros and Ignition's own test harness
+    pass `-root ""` to the stages that never use it (fetch, disks)."""
+    import os
+
+    return os.path.abspath(flag) if flag else "/"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = parse_args(sys.argv[1:] if argv is None else argv)
     if ns.help:
@@ -155,13 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(ns, flag):
             sys.stderr.write(f"ignition: '--{flag}' must be provided\nRun 'ignition -help' for the flags.\n")
             return engine.EXIT_USAGE
-    if not ns.root.startswith("/"):
-        sys.stderr.write(f"ignition: -root must be an absolute path, not {ns.root!r}\n")
-        return engine.EXIT_USAGE
     opts = engine.Options(
         platform=ns.platform,
         stage=ns.stage,
-        root=ns.root,
+        root=target_root(ns.root),
         paths=Paths(ns.config_cache, ns.state_file, ns.neednet),
         fetch_timeout=ns.fetch_timeout,
         log_to_stdout=ns.log_to_stdout,

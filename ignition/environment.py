@@ -33,6 +33,9 @@ class Environment:
     config_drive_dir: str | None = None  # IGNITION_CONFIG_DRIVE_DIR
     dev_dir: str = "/dev"  # IGNITION_DEV_DIR (ours): where disk/by-label and the CD-ROMs sr* are
     networkd_leases_dir: str = "/run/systemd/netif/leases"  # IGNITION_NETWORKD_LEASES_DIR (ours)
+    # IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT, a distro's choice as in Ignition: "true"/"1" writes
+    # SSH keys to ~/.ssh/authorized_keys.d/ignition, "false"/"0" to ~/.ssh/authorized_keys.
+    authorized_keys_fragment: str = "true"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -54,6 +57,8 @@ class Environment:
             config_drive_dir=env.get("IGNITION_CONFIG_DRIVE_DIR") or None,
             dev_dir=env.get("IGNITION_DEV_DIR", d.dev_dir),
             networkd_leases_dir=env.get("IGNITION_NETWORKD_LEASES_DIR", d.networkd_leases_dir),
+            # Ignition treats an empty value as unset.
+            authorized_keys_fragment=env.get("IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT") or d.authorized_keys_fragment,
         )
 
     def metadata_url(self, platform: str) -> str | None:

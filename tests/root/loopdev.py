@@ -175,6 +175,17 @@ def digest(dev: str) -> str:
     return h.hexdigest()
 
 
+def kernel_numbers(disk: str) -> list[int]:
+    """The partition numbers the kernel has for `disk`, read from sysfs."""
+    base = f"/sys/class/block/{os.path.basename(os.path.realpath(disk))}"
+    out = []
+    for name in os.listdir(base):
+        part = os.path.join(base, name, "partition")
+        if os.path.exists(part):
+            out.append(int(Path(part).read_text()))
+    return sorted(out)
+
+
 def check_expected(case: Case, disks: list[str]) -> list[str]:
     """Differences between what is on the disks and what the case expects."""
     errs = []
@@ -182,6 +193,9 @@ def check_expected(case: Case, disks: list[str]) -> list[str]:
         got = [(n, label, start, size, t) for n, label, start, size, t, _ in table(disks[i])]
         if got != want:
             errs.append(f"disk {i}: table {got} != expected {want}")
+        known = kernel_numbers(disks[i])
+        if known != [p[0] for p in want]:
+            errs.append(f"disk {i}: the kernel knows partitions {known}, the table holds {[p[0] for p in want]}")
     for spec, guid in case.guids.items():
         i, _, n = spec.partition("p")
         uu = {row[0]: row[5] for row in table(disks[int(i)])}

@@ -84,9 +84,20 @@ def test_platform_and_stage_are_required(missing: str, capsys: pytest.CaptureFix
     assert f"'--{missing}' must be provided" in capsys.readouterr().err
 
 
-def test_relative_root_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["-platform", "file", "-stage", "files", "-root", "sysroot"]) == engine.EXIT_USAGE
-    assert "absolute" in capsys.readouterr().err
+@pytest.mark.parametrize(("argv", "root"), [
+    (["-root", ""], "/"),
+    (["-root="], "/"),
+    (["--root", ""], "/"),
+    (["-root", "sysroot"], "/work/sysroot"),
+    (["-root", "./a/../sysroot/"], "/work/sysroot"),
+    (["-root", "/sysroot/"], "/sysroot"),
+])
+def test_every_root_value_go_accepts_is_accepted(argv: list[str], root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[engine.Options] = []
+    monkeypatch.setattr(engine, "run", lambda opts: seen.append(opts) or 0)
+    monkeypatch.setattr("os.getcwd", lambda: "/work")
+    assert cli.main(["-platform", "file", "-stage", "fetch", *argv]) == 0
+    assert seen[0].root == root
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,3 +149,18 @@ def test_go_flag_package_errors(bad: list[str], says: str, capsys: pytest.Captur
 def test_double_dash_ends_the_flags_and_the_last_value_wins() -> None:
     ns = parse_args(["-stage", "disks", "--stage=files", "-h=false", "--"])
     assert ns.stage == "files" and ns.help is False
+
+
+def test_an_empty_root_runs_the_fetch_and_disks_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # As Ignition's own harness runs them: `-root ""` for the stages that never use the root.
+    config = tmp_path / "config.ign"
+    config.write_text('{"ignition": {"version": "3.4.0"}}')
+    monkeypatch.setenv("IGNITION_CONFIG_FILE", str(config))
+    run = tmp_path / "run"
+    flags = ["-platform", "file", "-root", "", "-log-to-stdout", "-config-cache", str(run / "ignition.json"),
+             "-state-file", str(run / "ignition" / "state"), "-neednet", str(run / "ignition" / "neednet")]
+    assert cli.main(["-stage", "fetch-offline", *flags]) == engine.EXIT_OK
+    assert (run / "ignition.json").is_file()
+    assert cli.main(["-stage", "disks", *flags]) == engine.EXIT_OK
+    assert "nothing to do in the disks stage" in capsys.readouterr().out

@@ -758,3 +758,22 @@ def test_mutated_configs_never_raise() -> None:
         if out:
             with contextlib.suppress(ConfigError):
                 parse(json.dumps(out).encode())
+
+
+@pytest.mark.parametrize("where", ["file", "config", "ca"])
+def test_sha256_is_not_a_container_linux_hash(where: str) -> None:
+    sha256 = "sha256-" + "ab" * 32
+    ref = {"source": "https://example.com/x", "verification": {"hash": sha256}}
+    if where == "file":
+        config = cfg(storage={"files": [file("/a", contents=ref)]})
+        path = "$.storage.files.0.contents.verification.hash"
+    elif where == "config":
+        config = cfg(ignition={"version": "2.2.0", "config": {"append": [ref]}})
+        path = "$.ignition.config.append.0.verification.hash"
+    else:
+        config = cfg(ignition={"version": "2.2.0", "security": {"tls": {"certificateAuthorities": [ref]}}})
+        path = "$.ignition.security.tls.certificateAuthorities.0.verification.hash"
+    found = errors(config)
+    assert "know only sha512" in found[path]
+    ref["verification"] = {"hash": HASH}
+    ok(config)  # sha512 translates

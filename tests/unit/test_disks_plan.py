@@ -195,3 +195,15 @@ def test_plan_does_not_mutate_probe() -> None:
     st = state(part(1, 1, 10, "A"))
     plan_disk(disk(P(number=1, shouldExist=False, wipePartitionEntry=True)), st)
     assert layout(st.partitions) == [(1, 2048, 10 * MIB, "A")]
+
+
+def test_a_numberless_partition_beside_a_delete_takes_the_freed_number() -> None:
+    # Current Ignition accepts this mix; sgdisk deletes first, then gives number 0 the lowest free
+    # entry, placed at the start of the largest free block (the tail here, not the freed hole).
+    have = state(part(1, 1, 10, "boot"), part(2, 11, 10, "old"), part(3, 21, 10, "keep"))
+    plan = plan_disk(disk(P(number=2, shouldExist=False, wipePartitionEntry=True),
+                          P(label="new", sizeMiB=5)), have)
+    assert plan.deletes == (2,)
+    (c,) = plan.creates
+    assert (c.number, c.label, c.start, c.size) == (2, "new", 31 * MIB, 5 * MIB)
+    assert [(p.number, p.label) for p in plan.after] == [(1, "boot"), (2, "new"), (3, "keep")]

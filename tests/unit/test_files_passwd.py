@@ -5,6 +5,7 @@ authorized_keys fragment on disk."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,12 +171,13 @@ def test_groupadd_with_every_field(tmp_path: Path) -> None:
     assert group_lines(e, "ops") == ["ops:x:4500:"]
 
 
-def test_groupadd_minimal_locks_the_group_password(tmp_path: Path) -> None:
-    # As Ignition's CreateGroup: no hash (or an empty one) is "*".
+def test_groupadd_minimal_leaves_the_group_password_to_groupadd(tmp_path: Path) -> None:
+    # As current Ignition's CreateGroup: no hash (or an empty one) passes no --password, so
+    # gshadow gets groupadd's "!" (the root oracle test checks the file itself).
     e = passwd(tmp_path, groups=[{"name": "ops"}, {"name": "ops2", "passwordHash": ""}])
     apply_passwd(e.ctx)
-    assert shadow_calls(e) == [("groupadd", f"--root={e.root}", "--password", "*", "ops"),
-                               ("groupadd", f"--root={e.root}", "--password", "*", "ops2")]
+    assert shadow_calls(e) == [("groupadd", f"--root={e.root}", "ops"),
+                               ("groupadd", f"--root={e.root}", "ops2")]
 
 
 def test_existing_group_is_modified_not_duplicated(tmp_path: Path) -> None:
@@ -333,3 +335,35 @@ def test_no_users_no_groups_does_nothing(tmp_path: Path) -> None:
     assert apply_passwd(e.ctx) == []
     assert e.fake.calls == []
     assert snapshot(e.root) == before
+
+
+@needs_root
+@pytest.mark.parametrize("value", ["false", "0"])
+def test_distro_without_key_fragments_gets_authorized_keys(tmp_path: Path, value: str) -> None:
+    # IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT=false: the keys go where a stock sshd reads them.
+    e = _keys_env(tmp_path, ["ssh-ed25519 AAAA1 a@b", "ssh-rsa AAAA2 c@d"])
+    e = replace(e, ctx=replace(e.ctx, env=replace(e.ctx.env, authorized_keys_fragment=value)))
+    apply_passwd(e.ctx)
+    home = f"/home/{TEST_USER}"
+    keys = e.p(f"{home}/.ssh/authorized_keys")
+    assert keys.read_text() == "ssh-ed25519 AAAA1 a@b\nssh-rsa AAAA2 c@d\n"
+    assert not e.p(f"{home}/.ssh/authorized_keys.d").exists()
+    for p, want in ((f"{home}/.ssh", 0o700), (f"{home}/.ssh/authorized_keys", 0o600)):
+        st = os.lstat(e.p(p))
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (TEST_UID, TEST_GID, want), p
+
+
+def test_a_bad_key_fragment_setting_fails_the_stage_naming_it(tmp_path: Path) -> None:
+    e = _keys_env(tmp_path, ["ssh-ed25519 AAAA1 a@b"])
+    e = replace(e, ctx=replace(e.ctx, env=replace(e.ctx.env, authorized_keys_fragment="no")))
+    with pytest.raises(StageError, match="IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT is 'no': set it to true, false"):
+        apply_passwd(e.ctx)
+    assert not e.p(f"/home/{TEST_USER}/.ssh").exists()
+
+
+def test_the_key_fragment_setting_is_read_from_the_environment() -> None:
+    from ignition.environment import Environment
+
+    assert Environment.from_environ({}).authorized_keys_fragment == "true"
+    assert Environment.from_environ({"IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT": ""}).authorized_keys_fragment == "true"
+    assert Environment.from_environ({"IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT": "0"}).authorized_keys_fragment == "0"

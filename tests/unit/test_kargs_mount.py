@@ -169,13 +169,16 @@ def test_mount_points_in_a_home_are_handed_to_the_user(tmp_path: Path) -> None:
     (root / "etc/group").write_text("root:x:0:\n")
     (root / "home/ann/data/deep").mkdir(parents=True)
     (root / "srv").mkdir()
-    ctx.state.notated_directories.extend(["/home/ann/data", "/home/ann/data/deep", "/srv"])
+    # The mount stage made /home and the home itself on the way to the mount point.
+    ctx.state.notated_directories.extend(["/home", "/home/ann", "/home/ann/data", "/home/ann/data/deep", "/srv"])
     apply_passwd(ctx)  # ann exists: usermod has nothing to change, so no command runs
     assert runner.calls == []
-    for d in ("home/ann/data", "home/ann/data/deep"):
+    for d in ("home/ann", "home/ann/data", "home/ann/data/deep"):
         st = os.stat(root / d)
         assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1500, 1600, 0o700)
-    assert os.stat(root / "srv").st_uid == 0
+    for d in ("home", "srv"):
+        st = os.stat(root / d)
+        assert (st.st_uid, st.st_mode & 0o777) == (0, 0o755)
 
 
 def test_mount_waits_for_its_device_and_names_it_when_it_never_comes(tmp_path: Path,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import re
 from collections.abc import Mapping
 
 import pytest
@@ -57,9 +58,9 @@ def b64_url(data: bytes, media: str = "", padding: bool = True) -> str:
         ("data:;base64,aGk=", b"hi"),
         ("data:;base64,aGk", b"hi"),  # padding left off
         ("data:;base64,aA", b"h"),
-        ("data:;base64,aGk%3D", b"hi"),  # padding percent-encoded
-        ("data:;base64,aGVs%0AbG8=", b"hello"),  # line-wrapped base64
-        ("data:;BASE64,aGk=", b"hi"),
+        ("data:;base64,aGVs\nbG8=", b"hello"),  # line-wrapped base64
+        ("data:x-custom/y;a=\"q;u,o\";b=c,hi", b"hi"),  # a quoted value may hold ; and ,
+        ("data:,!$&'()*+-./:;=?@_~", b"!$&'()*+-./:;=?@_~"),  # URL characters need no escape
         ("data:;base64,", b""),
     ],
 )
@@ -87,6 +88,29 @@ def test_data_url_bad_base64(url: str) -> None:
     with pytest.raises(FetchError, match="base64") as exc:
         dataurl.decode(url)
     assert url not in str(exc.value)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("data:,hello world", "a space at data offset 5 must be percent-encoded (%20)"),
+    ("data:,a#b", "'#' at data offset 1 must be percent-encoded (%23)"),
+    ("data:,tab\there", "byte 0x09 at data offset 3"),
+    ("data:,caf\u00e9", "'\u00e9' at data offset 3"),
+    ("data:,{x}", "'{' at data offset 0"),
+    ("data:,100%", "'%' must start an escape"),
+    ("data:,%zz", "'%' must start an escape"),
+    ("data:;base64,aGk%3D", "base64 data may hold only"),
+    ("data:;base64,aGk =", "base64 data may hold only"),
+    ("data:;BASE64,aGk=", "a parameter without '='"),
+    ("data:;base64;charset=x,aGk=", "a parameter without '='"),
+    ("data:text,hi", "no '/'"),
+    ("data:font/woff,hi", "unknown media type 'font'"),
+    ("data:text/pl ain,hi", "invalid character in the media type"),
+    ("data:text/plain;a=\"x,hi", "unterminated quoted"),
+])
+def test_data_url_syntax_is_ignitions(url: str, says: str) -> None:
+    # What Ignition's data URL parser rejects fails validation here too, instead of the boot.
+    with pytest.raises(FetchError, match=re.escape(says)):
+        dataurl.decode(url)
 
 
 def test_data_url_rejects_other_schemes() -> None:

@@ -42,6 +42,12 @@ def resource(src: dict[str, Any], path: tuple[PathElem, ...], notes: Notes,
     put(out, "httpHeaders", [_header(h) for h in items(src, "httpHeaders") if isinstance(h, dict)])
     hash_ = obj(src, "verification").get("hash")
     if isinstance(hash_, str):
+        function, sep, _ = hash_.partition("-")
+        # Spec 3.1, the translation's target, added sha256; Container Linux's specs had
+        # only sha512, and a 2.x config must not gain what its own version lacks.
+        if sep and function != "sha512":
+            notes.error(path + ("verification", "hash"), f"unrecognized hash function {function!r}: "
+                        "Container Linux specs (2.x) know only sha512; write sha512-<hex digest>")
         out["verification"] = {"hash": hash_}
     return out
 

@@ -74,21 +74,19 @@ def _across_partitions(report: Report, disk: Disk, entry: Path) -> None:
                 report.add("error", f"partition numbers collide: {p.number} is used twice; "
                            "give each partition its own number", pentry)
             numbers.add(p.number)
-        if p.start_mib and p.size_mib:  # 0 or absent: placed by sgdisk, unknown statically
-            end = p.start_mib + p.size_mib
-            if any(p.start_mib < e and s < end for s, e in ranges):
+        if p.start_mib and p.size_mib is not None:  # start 0 or absent: placed by sgdisk, unknown here
+            # Inclusive MiB ranges; a size of 0 (fill the free space) is known to cover
+            # at least its first MiB, so it overlaps whatever holds that MiB.
+            last = p.start_mib + p.size_mib - 1 if p.size_mib else p.start_mib
+            if any(p.start_mib <= e and s <= last for s, e in ranges):
                 report.add("error", "partitions overlap: fix startMiB/sizeMiB so the ranges are "
                            "disjoint", pentry)
-            ranges.append((p.start_mib, end))
+            ranges.append((p.start_mib, last))
         if p.label:
             if p.label in labels:
                 report.add("error", "cannot use the same partition label twice: give each "
                            "partition its own label", pentry)
             labels.add(p.label)
-    if any(p.should_exist is False for p in parts) and any(not p.number for p in parts):
-        report.add("error", "shouldExist is false for a partition and other partition(s) has "
-                   "start or size 0: give every partition an explicit number when one is "
-                   "deleted", entry + ("partitions",))
     flag_duplicates(report, ((partition_key(p), entry + ("partitions", j),
                               f"partition {partition_key(p) or 'without number or label'}")
                              for j, p in enumerate(parts)))

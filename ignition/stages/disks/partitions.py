@@ -105,8 +105,8 @@ def write_table(plan: DiskPlan, run: Runner, logger: Logger) -> None:
         raise StageError(f"writing the partition table of {plan.device}: {e}") from e
     _set_guids(plan, run)
     settle(run)
-    tell_kernel(run, plan.device)
     final = {p.number for p in plan.after}
+    tell_kernel(run, plan.device, final, set(plan.deletes) | {c.number for c in plan.creates})
     wait_for_partitions(run, plan.device, final, set(plan.deletes) - final)
     verify_geometry(plan.device, {p.number: (p.start, p.size) for p in plan.after}, plan.before.sector_size)
     if udev_running():

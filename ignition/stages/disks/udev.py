@@ -1,9 +1,9 @@
 """Making the kernel and udev agree with the table just written.
 
 The kernel's own partition parser is not relied upon (some kernels have none,
-and a BLKRRPART re-read fails while any partition is busy): `partx --update`
-adds, resizes and removes each partition with BLKPG from the table it reads
-itself. Then the partition nodes are waited for, with a deadline and an error
+and a BLKRRPART re-read fails while any partition is busy): `partx` adds and
+removes each partition that changed, by number, with BLKPG from the table it
+reads itself. Then the partition nodes are waited for, with a deadline and an error
 that names the node that did not come, and then udev's work on them, through
 pyudev: each new partition is in udev's database and every /dev/disk/by-*
 link udev made for it exists (a later step of the config may name it by one).
@@ -58,12 +58,23 @@ def trigger(run: Runner, nodes: list[str], timeout: int = 30) -> None:
             check=False, timeout=timeout + 5)
 
 
-def tell_kernel(run: Runner, device: str) -> None:
-    try:
-        run.run([distro.tool("partx"), "--update", device])
-    except CommandError as e:
-        raise StageError(f"telling the kernel about the new partitions of {device}: {e}; "
-                         "is one of its partitions still in use?") from e
+def tell_kernel(run: Runner, device: str, keep: set[int], changed: set[int]) -> None:
+    """Make the kernel's partitions of `device` the table's `keep` numbers, with
+    `changed` ones (recreated or resized) taken anew. Each number is named to
+    partx: a bare `partx --update` reads the range from the table itself, so it
+    removes nothing from a table left empty and never reaches a lone partition
+    numbered above the table's count."""
+    partx = distro.tool("partx")
+    have = kernel_partitions(device)
+    steps = [("--delete", n) for n in sorted(have) if n not in keep or n in changed]
+    steps += [("--add", n) for n in sorted(keep) if n not in have or n in changed]
+    for op, n in steps:
+        try:
+            run.run([partx, op, "--nr", f"{n}:{n}", device])
+        except CommandError as e:
+            what = "removing" if op == "--delete" else "adding"
+            raise StageError(f"telling the kernel about the partitions of {device} ({what} partition {n}): "
+                             f"{e}; is one of its partitions still in use?") from e
 
 
 def wait_for_partitions(run: Runner, device: str, numbers: set[int], gone: set[int],
@@ -86,7 +97,7 @@ def wait_for_partitions(run: Runner, device: str, numbers: set[int], gone: set[i
                 raise StageError(f"timed out after {timeout:g}s waiting for {node} to appear")
             raise StageError(f"partition {stale[0]} of {device} is still known to the kernel after deleting it")
         if not retried and time.monotonic() > deadline - timeout / 2:
-            tell_kernel(run, device)
+            tell_kernel(run, device, numbers, set())
             retried = True
         time.sleep(0.05)
 

@@ -14,6 +14,18 @@ from ignition.log import MSG_SSH_KEYS_WRITTEN
 from ignition.stages.files.owner import lookup_group, lookup_user
 
 KEYS_FRAGMENT = ".ssh/authorized_keys.d/ignition"
+KEYS_FILE = ".ssh/authorized_keys"
+
+
+def keys_file(ctx: StageContext) -> str:
+    """Where SSH keys go, relative to the home: the fragment unless the distro says
+    IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT=false (or 0), as in Ignition."""
+    value = ctx.env.authorized_keys_fragment
+    if value in ("true", "1"):
+        return KEYS_FRAGMENT
+    if value in ("false", "0"):
+        return KEYS_FILE
+    raise StageError(f"IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT is {value!r}: set it to true, false, 1 or 0")
 
 
 def _run(ctx: StageContext, argv: list[str], what: str) -> None:
@@ -40,8 +52,9 @@ def _group(ctx: StageContext, i: int, g: PasswdGroup) -> None:
         if args:
             _run(ctx, [distro.tool("groupmod"), root, *args, g.name], f"modifying group {g.name!r}")
         return
-    # No hash means a locked group password, as for users.
-    args += ["--password", g.password_hash or "*"]
+    # No hash: groupadd's own default ("!" in gshadow, no password), as current Ignition.
+    if g.password_hash:
+        args += ["--password", g.password_hash]
     if g.system:
         args.append("--system")
     _run(ctx, [distro.tool("groupadd"), root, *args, g.name], f"adding group {g.name!r}")
@@ -100,12 +113,12 @@ def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:
             raise StageError(f"passwd.users ({u.name}): the user is missing from the target's /etc/passwd "
                              "after useradd; cannot write its SSH keys")
     uid, gid, home = int(entry[2]), int(entry[3]), entry[5]
+    path = os.path.join(home, keys_file(ctx))
     ssh_dir = os.path.join(home, ".ssh")
-    frag_dir = os.path.dirname(os.path.join(home, KEYS_FRAGMENT))
-    path = os.path.join(home, KEYS_FRAGMENT)
+    dirs = list(dict.fromkeys((ssh_dir, os.path.dirname(path))))
     # A home owned by the user may hold links planted to redirect this
     # root-owned write; refuse to write through any.
-    for p in (ssh_dir, frag_dir, path):
+    for p in (*dirs, path):
         if ctx.root.kind(p) == "link":
             raise StageError(f"refusing to write SSH keys for {u.name}: {p} is a symbolic link")
     if ctx.root.kind(home) != "dir" and not ctx.dry_run:
@@ -113,7 +126,7 @@ def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:
                          "(noCreateHome?); create the home directory in storage.directories")
     with ctx.logger.op(f"adding ssh keys to user {u.name!r}"):
         try:
-            for d in (ssh_dir, frag_dir):
+            for d in dirs:
                 if ctx.root.kind(d) is None:
                     ctx.root.mkdir(d, 0o700)
                     ctx.root.chown(d, uid, gid)
@@ -127,16 +140,17 @@ def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:
 
 
 def _hand_over_mountpoints(ctx: StageContext) -> None:
-    """Directories the mount stage created inside a user's home (for a
-    filesystem mounted there) belong to that user, as if useradd had made
-    them: without this the user could not use their own home."""
+    """Directories the mount stage created for a filesystem mounted in a
+    user's home, the home itself included, belong to that user with mode
+    0700, as if useradd had made them (useradd leaves a home that already
+    exists alone): without this the user could not use their own home."""
     for u in ctx.config.passwd.users:
         entry = lookup_user(ctx.root, u.name) if u.should_exist is not False else None
         if entry is None:
             continue
         uid, gid, home = int(entry[2]), int(entry[3]), entry[5].rstrip("/")
         for d in ctx.state.notated_directories:
-            if home and d.startswith(home + "/") and ctx.root.kind(d) == "dir":
+            if home and (d == home or d.startswith(home + "/")) and ctx.root.kind(d) == "dir":
                 with ctx.logger.op(f"handing mount point {d!r} to user {u.name!r}"):
                     ctx.root.chown(d, uid, gid)
                     ctx.root.chmod(d, 0o700)
