@@ -34,6 +34,7 @@ class Waiter:
         interval: float | None = None,
         sleep: Callable[[float], None] | None = None,
         monotonic: Callable[[], float] | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.ctx = ctx
         self.what = what
@@ -41,7 +42,9 @@ class Waiter:
         self._sleep = sleep or time.sleep
         self._monotonic = monotonic or time.monotonic
         self.start = self._monotonic()
-        self.deadline = self.start + ctx.fetch_timeout if ctx.fetch_timeout > 0 else None
+        # `timeout` for sources Ignition bounds itself (a config device: 30 s), else -fetch-timeout.
+        self.limit = ctx.fetch_timeout if timeout is None else timeout
+        self.deadline = self.start + self.limit if self.limit > 0 else None
         self.attempts = 0
         self._delay = INITIAL_BACKOFF
         self._last_log: float | None = None
@@ -66,7 +69,8 @@ class Waiter:
         if self.deadline is not None and now + delay >= self.deadline:
             raise WaitTimeout(
                 f"gave up waiting for {self.what} after {elapsed:.1f}s and {self.attempts} attempts "
-                f"(-fetch-timeout {self.ctx.fetch_timeout:g}s); last: {reason}"
+                f"({'-fetch-timeout ' if self.limit == self.ctx.fetch_timeout else 'limit '}{self.limit:g}s); "
+                f"last: {reason}"
             )
         if self._last_log is None or now - self._last_log >= LOG_EVERY:
             left = "" if self.deadline is None else f", giving up in {self.deadline - now:.0f}s"

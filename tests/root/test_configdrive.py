@@ -118,3 +118,20 @@ def test_drive_without_the_file_is_no_config(drive: MakeDrive) -> None:
     dev_dir = drive("config-2", {"/openstack/latest/meta_data.json": b"{}"})
     ctx, _ = context(dev_dir)
     assert OpenStackProvider().fetch_config(ctx) is None
+
+
+def test_kernel_command_line_config_device(drive: MakeDrive, tmp_path: Path) -> None:
+    # ignition.config.device / ignition.config.path: the same read-only mount, for one file.
+    from ignition.providers import cmdline
+
+    dev_dir = drive("IGNCONFIG", {"/ignition/config.ign": CONFIG})
+    ctx, sink = context(dev_dir)
+    cmdline_file = tmp_path / "cmdline"
+    cmdline_file.write_text("root=LABEL=root ignition.config.device=IGNCONFIG "
+                            "ignition.config.path=ignition/config.ign\n")
+    ctx = ProviderContext(ctx.platform, ctx.logger, ctx.run, ctx.fetcher,
+                          Environment(dev_dir=str(dev_dir), cmdline_path=str(cmdline_file)), ctx.fetch_timeout)
+    before = mounted_points(), mount_dirs()
+    assert cmdline.fetch_config(ctx) == (CONFIG, "cmdline")
+    assert (mounted_points(), mount_dirs()) == before
+    assert any("from the filesystem labelled IGNCONFIG" in m for m in sink.messages)

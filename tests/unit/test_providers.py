@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -318,11 +320,81 @@ def test_cmdline_http_url_offline_needs_network_without_secrets(tmp_path: Path) 
         assert secret not in s.sink.text()
 
 
-@pytest.mark.parametrize("key", ["ignition.config.device", "ignition.config.path"])
-def test_cmdline_device_and_path_not_supported(setup: Setup, key: str) -> None:
-    setup.cmdline(f"{key}=/dev/sr0 ignition.config.url=data:,x\n")
-    with pytest.raises(FetchError, match=key.replace(".", r"\.") + ".*not supported"):
-        cmdline.fetch_config(setup.ctx)
+def device_setup(tmp_path: Path, files: dict[str, bytes]) -> Setup:
+    """A Setup whose config drives are stand-in directories: tmp/drives/<label>/<path>."""
+    s = Setup(tmp_path)
+    drives = tmp_path / "drives"
+    for rel, data in files.items():
+        (drives / rel).parent.mkdir(parents=True, exist_ok=True)
+        (drives / rel).write_bytes(data)
+    drives.mkdir(exist_ok=True)
+    s.env = replace(s.env, config_drive_dir=str(drives))
+    s.ctx = replace(s.ctx, env=s.env)
+    return s
+
+
+def test_cmdline_config_from_a_labelled_device(tmp_path: Path) -> None:
+    s = device_setup(tmp_path, {"IGNCONFIG/ignition/config.ign": b'{"dev": 1}'})
+    s.cmdline("ignition.config.device=IGNCONFIG ignition.config.path=/ignition/config.ign\n")
+    assert cmdline.fetch_config(s.ctx) == (b'{"dev": 1}', "cmdline")
+    assert "reading the config /ignition/config.ign from the filesystem labelled IGNCONFIG" in s.sink.text()
+
+
+def test_cmdline_config_path_cannot_climb_out_of_the_device(tmp_path: Path) -> None:
+    s = device_setup(tmp_path, {"IGNCONFIG/config.ign": b"inside", "outside.ign": b"outside"})
+    s.cmdline("ignition.config.device=IGNCONFIG ignition.config.path=../../config.ign\n")
+    assert cmdline.fetch_config(s.ctx) == (b"inside", "cmdline")
+
+
+def test_cmdline_url_takes_precedence_over_a_device(tmp_path: Path) -> None:
+    s = device_setup(tmp_path, {"IGNCONFIG/config.ign": b"device"})
+    s.cmdline("ignition.config.device=IGNCONFIG ignition.config.path=/config.ign ignition.config.url=data:,url\n")
+    assert cmdline.fetch_config(s.ctx) == (b"url", "cmdline")
+    assert "ignition.config.url takes precedence; ignoring ignition.config.device and ignition.config.path" in (
+        s.sink.text())
+
+
+@pytest.mark.parametrize(("given", "missing"), [
+    ("ignition.config.device=IGNCONFIG", "ignition.config.device"),
+    ("ignition.config.path=/config.ign", "ignition.config.path"),
+    ("ignition.config.device=IGNCONFIG ignition.config.path=", "ignition.config.device"),
+])
+def test_cmdline_device_and_path_go_together(tmp_path: Path, given: str, missing: str) -> None:
+    s = device_setup(tmp_path, {"IGNCONFIG/config.ign": b"device"})
+    s.cmdline(given + "\n")
+    with pytest.raises(FetchError, match=f"must be given together on the kernel command line .found only {missing}"):
+        cmdline.fetch_config(s.ctx)
+
+
+def test_cmdline_empty_device_and_path_are_not_given(tmp_path: Path) -> None:
+    s = device_setup(tmp_path, {})
+    s.cmdline("ignition.config.device= ignition.config.path=\n")
+    assert cmdline.fetch_config(s.ctx) is None
+
+
+@pytest.mark.parametrize("label", ["a/b", "..", "."])
+def test_cmdline_device_must_be_a_label(tmp_path: Path, label: str) -> None:
+    s = device_setup(tmp_path, {})
+    s.cmdline(f"ignition.config.device={label} ignition.config.path=/c.ign\n")
+    with pytest.raises(FetchError, match="is not a filesystem label"):
+        cmdline.fetch_config(s.ctx)
+
+
+def test_cmdline_device_that_never_appears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cmdline, "DEVICE_TIMEOUT", 0.5)  # Ignition's 30 s, shortened
+    s = device_setup(tmp_path, {"OTHER/config.ign": b"x"})
+    s.cmdline("ignition.config.device=IGNCONFIG ignition.config.path=/config.ign\n")
+    with pytest.raises(FetchError, match=re.escape("the config device labelled 'IGNCONFIG' (ignition.config.device) "
+                                                   "did not appear within 0.5s")):
+        cmdline.fetch_config(s.ctx)
+
+
+def test_cmdline_config_file_missing_on_the_device(tmp_path: Path) -> None:
+    s = device_setup(tmp_path, {"IGNCONFIG/other.ign": b"x"})
+    s.cmdline("ignition.config.device=IGNCONFIG ignition.config.path=/config.ign\n")
+    with pytest.raises(FetchError, match=re.escape("the config file /config.ign (ignition.config.path) is not on "
+                                                   "the filesystem labelled 'IGNCONFIG'")):
+        cmdline.fetch_config(s.ctx)
 
 
 # system user.ign
