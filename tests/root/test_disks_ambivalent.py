@@ -57,6 +57,20 @@ def test_two_signatures_without_wipe_fail_and_change_nothing(loops: Attach, tmp_
     assert digest(dev) == before
 
 
+def test_a_stale_signature_beside_the_configs_filesystem_is_reused(loops: Attach, tmp_path: Path) -> None:  # noqa: F811
+    # As Ignition reuses an ext4 that carries an old foreign signature: the config names the ext4.
+    dev = loops(64)
+    two_signatures(dev, tmp_path)
+    cfg = {"ignition": {"version": "3.3.0"}, "storage": {"filesystems": [
+        {"device": dev, "format": "ext4", "label": "old", "wipeFilesystem": False}]}}
+    before = digest(dev)
+    res = run_stages(OURS, workdir(tmp_path), cfg, ["fetch-offline", "disks"])
+    assert res.rc == 0, res.log
+    assert (f"$.storage.filesystems[0] ({dev}): blkid found more than one signature (xfs at offset 0x0, ext4 at "
+            "offset 0x438); reusing the ext4 filesystem the config names, the others stay") in res.log, res.log
+    assert digest(dev) == before  # nothing written, the stale signature included
+
+
 def test_two_signatures_with_wipe_leave_one_new_filesystem(loops: Attach, tmp_path: Path) -> None:  # noqa: F811
     dev = loops(64)
     two_signatures(dev, tmp_path)

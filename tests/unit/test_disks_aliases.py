@@ -17,7 +17,7 @@ from ignition.stages.disks import aliases as aliases_mod
 from ignition.stages.disks import luks as luks_mod
 from ignition.stages.disks.aliases import DeviceAliases, alias_path
 from ignition.stages.disks.filesystems import plan_filesystem
-from ignition.stages.disks.model import FsInfo
+from ignition.stages.disks.model import FsInfo, Signature
 from ignition.stages.disks.probe import parse_wipefs, probe_filesystem
 from ignition.stages.disks.stage import run_disks
 from tests.unit.test_disks_raid_luks import Answer, FakeRunner, make_env
@@ -125,19 +125,52 @@ def test_probe_reports_every_signature_when_blkid_is_ambivalent(tmp_path: Path) 
     e = make_env(tmp_path, {}, [ambivalent("/dev/x")])
     assert isinstance(e.runner, FakeRunner)
     found = probe_filesystem(e.runner, "/dev/x")
-    assert found == FsInfo(ambivalent=True, signatures=("xfs at offset 0x0", "ext4 at offset 0x438"))
+    assert found == FsInfo(ambivalent=True, signatures=(Signature("xfs", "0x0", "", "u1"),
+                                                         Signature("ext4", "0x438", "", "u2")))
+    assert [str(s) for s in found.signatures] == ["xfs at offset 0x0", "ext4 at offset 0x438"]
     assert parse_wipefs("not json") == () and parse_wipefs("") == ()
 
 
-@pytest.mark.parametrize("fmt", ["ext4", "xfs", "none"])
-def test_ambivalent_without_wipe_is_refused_with_what_was_found(fmt: str) -> None:
-    found = FsInfo(ambivalent=True, signatures=("xfs at offset 0x0", "ext4 at offset 0x438"))
-    fs = Filesystem(device="/dev/disk/by-label/d", format=fmt)
+STALE = FsInfo(ambivalent=True, signatures=(Signature("ext4", "0x438", "root", "9d6e42cd-dcef-4177-b4c6-2a0c979e3d82"),
+                                            Signature("zfs_member", "0x3f000", "", "")))
+
+
+@pytest.mark.parametrize(("fmt", "label", "uuid"), [
+    ("ext4", None, None), ("ext4", "root", None), ("ext4", "root", "9D6E42CD-DCEF-4177-B4C6-2A0C979E3D82")])
+def test_ambivalent_reuses_the_one_signature_of_the_configs_format(fmt: str, label: str | None,
+                                                                     uuid: str | None) -> None:
+    # An ext4 with an old zfs_member label beside it: reused, as Ignition does, with a warning.
+    fs = Filesystem(device="/dev/vda4", format=fmt, label=label, uuid=uuid)
+    plan = plan_filesystem(fs, "/alias", STALE, "$.storage.filesystems[0]")
+    assert (plan.action, plan.found.type, plan.found.label) == ("reuse", "ext4", "root")
+    assert plan.warning == ("$.storage.filesystems[0] (/dev/vda4): blkid found more than one signature (ext4 at "
+                            "offset 0x438, zfs_member at offset 0x3f000); reusing the ext4 filesystem the config "
+                            "names, the others stay")
+
+
+@pytest.mark.parametrize(("fmt", "label", "uuid", "says"), [
+    ("xfs", None, None, "and none is the xfs filesystem the config names; nothing"),
+    ("ext4", "data", None, "and none is the ext4 filesystem the config names (label 'data'); nothing"),
+    ("ext4", None, "11111111-2222-3333-4444-555555555555",
+     "and none is the ext4 filesystem the config names (UUID 11111111-2222-3333-4444-555555555555); nothing"),
+    ("none", None, None, "and the config keeps no filesystem (format none); nothing"),
+])
+def test_ambivalent_without_wipe_is_refused_with_what_was_found(fmt: str, label: str | None, uuid: str | None,
+                                                                  says: str) -> None:
+    fs = Filesystem(device="/dev/disk/by-label/d", format=fmt, label=label, uuid=uuid)
     with pytest.raises(StageError) as err:
-        plan_filesystem(fs, "/alias", found, "$.storage.filesystems[2]")
+        plan_filesystem(fs, "/alias", STALE, "$.storage.filesystems[2]")
     msg = str(err.value)
     assert msg.startswith("$.storage.filesystems[2] (/dev/disk/by-label/d): blkid found more than one signature")
-    assert "(xfs at offset 0x0, ext4 at offset 0x438)" in msg and "set wipeFilesystem: true" in msg
+    assert "(ext4 at offset 0x438, zfs_member at offset 0x3f000)" in msg and says in msg
+    assert "set wipeFilesystem: true" in msg
+
+
+def test_two_signatures_of_the_configs_format_are_not_guessed_between() -> None:
+    two = FsInfo(ambivalent=True, signatures=(Signature("ext4", "0x438", "a", "u1"), Signature("ext4", "0x10438", "a",
+                                                                                               "u2")))
+    with pytest.raises(StageError, match="2 of them ext4, so it cannot tell which the config means"):
+        plan_filesystem(Filesystem(device="/dev/x", format="ext4"), "/alias", two)
 
 
 def test_ambivalent_with_wipe_erases_all_then_creates(tmp_path: Path) -> None:
@@ -152,7 +185,7 @@ def test_ambivalent_without_wipe_fails_before_anything_is_written(tmp_path: Path
     _, _, link = devices(tmp_path)
     e = make_env(tmp_path, {"filesystems": [{"device": str(tmp_path / "nodeB"), "format": "ext4",
                                              "wipeFilesystem": True},
-                                            {"device": str(link), "format": "ext4"}]},
+                                            {"device": str(link), "format": "ext4", "label": "new"}]},
                  [ambivalent(str(link))])
     with pytest.raises(StageError, match=r"\$\.storage\.filesystems\[1\] .*xfs at offset 0x0, ext4 at offset"):
         run_disks(e.ctx)

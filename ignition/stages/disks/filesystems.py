@@ -62,6 +62,17 @@ def mkfs_argv(fs: Filesystem, device: str) -> tuple[str, ...]:
     return (distro.tool(tool), *args, device)
 
 
+def _matches(fs: Filesystem, fmt: str, label: str, uuid: str) -> bool:
+    return ((fs.label is None or label == fs.label)
+            and (fs.uuid is None or canonical_uuid(fmt, uuid) == canonical_uuid(fmt, fs.uuid)))
+
+
+def _wanted(fs: Filesystem) -> str:
+    said = [f"label {fs.label!r}"] if fs.label is not None else []
+    said += [f"UUID {fs.uuid}"] if fs.uuid else []
+    return f" ({', '.join(said)})" if said else ""
+
+
 def plan_filesystem(fs: Filesystem, device: str, found: FsInfo, where: str = "") -> FsPlan:
     """What to do with `fs` on `device` given what is there; raises before any
     write. `where` is the entry's config path, for the errors."""
@@ -70,15 +81,28 @@ def plan_filesystem(fs: Filesystem, device: str, found: FsInfo, where: str = "")
     name = f"{where} ({fs.device})" if where else f"filesystem at {fs.device}"
     if not fs.wipe_filesystem:
         if found.ambivalent:
-            # Ignition warns and goes on with whichever signature libblkid tries
-            # first, which may reuse the wrong filesystem; refuse instead.
-            sigs = ", ".join(found.signatures) or "wipefs could not list them"
+            # Stale signatures beside a real filesystem (an old zfs_member label, say):
+            # Ignition warns and reuses what libblkid names first. Ours reuses the one
+            # signature of the config's format when its label and UUID match, and
+            # refuses to guess otherwise.
+            sigs = ", ".join(map(str, found.signatures)) or "wipefs could not list them"
+            same = [s for s in found.signatures if want and s.type == want]
+            if len(same) == 1 and _matches(fs, fmt, same[0].label, same[0].uuid):
+                return FsPlan(fs.device, "reuse", fmt, found=FsInfo(want, same[0].label, same[0].uuid, True,
+                                                                    found.signatures), where=where,
+                              warning=f"{name}: blkid found more than one signature ({sigs}); reusing the "
+                                      f"{want} filesystem the config names, the others stay")
+            if not want:
+                why = "and the config keeps no filesystem (format none)"
+            elif len(same) > 1:
+                why = f"{len(same)} of them {want}, so it cannot tell which the config means"
+            else:
+                why = f"and none is the {want} filesystem the config names{_wanted(fs)}"
             raise StageError(
-                f"{name}: blkid found more than one signature on the device ({sigs}), so it cannot tell what "
-                "is on it and nothing there can be reused; set wipeFilesystem: true to erase every signature "
-                f"and create {'a new ' + fmt + ' filesystem' if want else 'nothing'} there")
-        if (found.type == want and (fs.label is None or found.label == fs.label)
-                and (fs.uuid is None or canonical_uuid(fmt, found.uuid) == canonical_uuid(fmt, fs.uuid))):
+                f"{name}: blkid found more than one signature on the device ({sigs}), {why}; nothing there "
+                "can be reused: set wipeFilesystem: true to erase every signature and create "
+                f"{'a new ' + fmt + ' filesystem' if want else 'nothing'} there")
+        if found.type == want and _matches(fs, fmt, found.label, found.uuid):
             return FsPlan(fs.device, "reuse" if want else "none", fmt, found=found, where=where)
         if found.type:
             raise StageError(
@@ -113,10 +137,16 @@ def _describe(plan: FsPlan) -> str:
     return f"{'wiping' if plan.action == 'wipe' else 'creating ' + plan.format + ' on'} {plan.device}"
 
 
+def _skip(ctx: StageContext, fs: Filesystem, fplan: FsPlan) -> None:
+    if fplan.warning:
+        ctx.logger.warning(fplan.warning)
+    ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
+
+
 def _decide_and_apply(ctx: StageContext, fs: Filesystem, alias: str, where: str) -> None:
     fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), where)
     if fplan.action in ("reuse", "none"):
-        ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
+        _skip(ctx, fs, fplan)
     else:
         apply_filesystem(fplan, alias, ctx.run)
 
@@ -139,7 +169,7 @@ def create_filesystems(ctx: StageContext, aliases: DeviceAliases) -> None:
             continue
         fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
         if fplan.action in ("reuse", "none"):
-            ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
+            _skip(ctx, fs, fplan)
             continue
         jobs.append(Job(entry(i), _describe(fplan), node, functools.partial(apply_filesystem, fplan, alias, ctx.run)))
     run_jobs(jobs, ctx.logger, [ctx.run.logger])

@@ -165,8 +165,9 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
     found = probe_filesystem(ctx.run, node)
     if found.ambivalent:
         where = f"$.storage.luks[{ctx.config.storage.luks.index(luks)}]"
+        sigs = ", ".join(map(str, found.signatures)) or "wipefs could not list them"
         raise StageError(f"{where} (LUKS volume {luks.name}): blkid found more than one signature on {luks.device} "
-                         f"({', '.join(found.signatures) or 'wipefs could not list them'}), so it cannot tell what "
+                         f"({sigs}), so it cannot tell what "
                          "is there; set wipeVolume: true to erase every signature and format it")
     if not found.type:
         return "format"

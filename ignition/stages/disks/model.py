@@ -57,6 +57,19 @@ def empty_disk(device: str, sector_size: int, total_sectors: int, table: str = "
 
 
 @dataclass(frozen=True)
+class Signature:
+    """One signature wipefs lists on a device."""
+
+    type: str
+    offset: str
+    label: str = ""
+    uuid: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.type or 'unknown'} at offset {self.offset}"
+
+
+@dataclass(frozen=True)
 class FsInfo:
     """What blkid found on a device ("" = nothing)."""
 
@@ -64,7 +77,7 @@ class FsInfo:
     label: str = ""
     uuid: str = ""
     ambivalent: bool = False  # more than one signature: blkid will not say which is meant
-    signatures: tuple[str, ...] = ()  # when ambivalent: each one found, e.g. "xfs at offset 0x0"
+    signatures: tuple[Signature, ...] = ()  # when ambivalent: each one found
 
 
 @dataclass(frozen=True)
@@ -94,3 +107,4 @@ class FsPlan:
     argv: tuple[str, ...] = ()  # mkfs command when action == "create"
     found: FsInfo = field(default_factory=FsInfo)
     where: str = ""  # config path of the entry, e.g. $.storage.filesystems[2]
+    warning: str = ""  # said in the log when the plan is carried out

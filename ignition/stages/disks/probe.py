@@ -10,7 +10,7 @@ from ignition.errors import StageError
 from ignition.run import Runner
 from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.gpt import read_disk
-from ignition.stages.disks.model import DiskState, FsInfo
+from ignition.stages.disks.model import DiskState, FsInfo, Signature
 
 
 def probe_disks(config: Config, aliases: DeviceAliases) -> dict[str, DiskState]:
@@ -58,16 +58,17 @@ def probe_filesystem(run: Runner, device: str) -> FsInfo:
     return FsInfo(kind, kv.get("LABEL", ""), kv.get("UUID", ""))
 
 
-def list_signatures(run: Runner, device: str) -> tuple[str, ...]:
-    """Every signature on `device`, as `wipefs` (without -a: it only lists) sees
-    them; () if it cannot tell. Only used to say what is there in an error."""
+def list_signatures(run: Runner, device: str) -> tuple[Signature, ...]:
+    """Every signature on `device` with its label and UUID, as `wipefs` (without
+    -a: it only lists) sees them; () if it cannot tell."""
     res = run.run([distro.tool("wipefs"), "--json", device], probe=True, check=False)
     return parse_wipefs(res.stdout.decode("utf-8", "replace")) if res.returncode == 0 else ()
 
 
-def parse_wipefs(text: str) -> tuple[str, ...]:
+def parse_wipefs(text: str) -> tuple[Signature, ...]:
     try:
         sigs = json.loads(text).get("signatures", []) if text.strip() else []
-        return tuple(f"{s.get('type') or 'unknown'} at offset {s.get('offset', '?')}" for s in sigs)
+        return tuple(Signature(str(s.get("type") or ""), str(s.get("offset", "?")), str(s.get("label") or ""),
+                               str(s.get("uuid") or "")) for s in sigs)
     except (ValueError, AttributeError):
         return ()
