@@ -89,6 +89,8 @@ fallback() {
   printf '\n\033[1;33mdemo: %s\033[0m\n' "$*" >&2
   printf '\033[1;33mdemo: falling back to the directory-based demo (--local): the same stages against a temporary target root, no VM.\033[0m\n' >&2
   local_demo
+  # Said again at the end, where the reader looks: this was not the VM demo.
+  printf '\n\033[1;33mdemo: that was the directory-based demo, NOT the VM boot: %s\033[0m\n' "$*" >&2
   exit 0
 }
 
@@ -105,6 +107,8 @@ done
 [ "$(id -u)" -eq 0 ] || fallback "the VM demo builds an initramfs and loop-mounts disk images: run it as root"
 
 cache=${VM_CACHE:-vm-tests/.cache}
+# A fresh clone has no cache yet (it is git-ignored).
+mkdir -p "$cache"
 image=$cache/initramfs-demo.img
 envfile=$cache/initramfs-demo.env
 modules=(vm-tests/dracut/99ignition-vmtest)
@@ -119,7 +123,10 @@ if [ -n "$stale" ]; then
   start=$(date +%s)
   if ! bash scripts/vm-build.sh -o demo "${modules[@]}" >"$envfile.tmp"; then
     rm -f "$envfile.tmp"
-    fallback "scripts/vm-build.sh could not build the initramfs (see above)"
+    # This machine can boot a VM: a failed build is a failure, not a reason
+    # to show something else.
+    printf '\n\033[1;31mdemo: scripts/vm-build.sh could not build the initramfs (see above)\033[0m\n' >&2
+    exit 1
   fi
   mv "$envfile.tmp" "$envfile"
   echo "built $image in $(( $(date +%s) - start ))s"
