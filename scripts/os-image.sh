@@ -11,7 +11,8 @@
 #
 # Cached as <cache>/os/debian12-<key>.img, <key> a hash of the recipe (this
 # script, the files under vm-tests/image, the kernel version): rebuilt when one
-# of them changes. Downloaded .debs are kept in <cache>/debs for the next build.
+# of them changes. Downloaded .debs are kept in <cache>/debs for the next build
+# ($VM_DOWNLOAD_CACHE/debs when that is set).
 # No loop mounts: mkfs.ext4 -d fills a partition-sized file, sfdisk writes the
 # table, dd places the filesystem.
 #
@@ -24,8 +25,13 @@ repo=$PWD
 kver=${1:?usage: os-image.sh KVER KMODDIR}
 kmoddir=${2:?usage: os-image.sh KVER KMODDIR}
 cache=${VM_CACHE:-$repo/vm-tests/.cache}
-mkdir -p "$cache/os" "$cache/debs"
+mkdir -p "$cache/os"
 cache=$(cd "$cache" && pwd)
+# Downloaded packages may live in another cache (VM_DOWNLOAD_CACHE), e.g.
+# shared by the test that runs the demo from a fresh clone.
+debs=${VM_DOWNLOAD_CACHE:-$cache}/debs
+mkdir -p "$debs"
+debs=$(cd "$debs" && pwd)
 
 SUITE=bookworm
 MIRROR=${OS_IMAGE_MIRROR:-http://deb.debian.org/debian}
@@ -58,7 +64,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 
 log "building a Debian 12 image ($SUITE, ${PACKAGES[*]}) into $out"
-log "step 1/4: mmdebstrap (packages cached in $cache/debs)"
+log "step 1/4: mmdebstrap (packages cached in $debs)"
 # Docs, man pages and translations are not needed to boot: left out.
 mmdebstrap --mode=root --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
   --aptopt='APT::Install-Recommends "false"' \
@@ -67,11 +73,11 @@ mmdebstrap --mode=root --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --skip=download/empty --skip=essential/unlink \
   --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
-  --setup-hook="sync-in $cache/debs /var/cache/apt/archives/" \
-  --customize-hook="sync-out /var/cache/apt/archives $cache/debs" \
+  --setup-hook="sync-in $debs /var/cache/apt/archives/" \
+  --customize-hook="sync-out /var/cache/apt/archives $debs" \
   --quiet "$SUITE" "$root" "$MIRROR" >&2
-rm -f "$cache/debs/lock"
-rm -rf "$cache/debs/partial"
+rm -f "$debs/lock"
+rm -rf "$debs/partial"
 
 log "step 2/4: configuring the root (kernel modules $kver, fstab, first-boot machine-id)"
 mkdir -p "$root/usr/lib/modules"
