@@ -90,6 +90,7 @@ def test_first_boot_provisions_switches_root_and_the_os_sees_it(run: Run) -> Non
     assert one(rep, "file") == "644 root:root Welcome to a machine provisioned by ignition."
     assert one(rep, "failed") == ""
     assert one(rep, "machine-id") != "uninitialized"
+    assert "demo-machine login:" in boot.console  # the serial getty, under the new hostname
 
 
 def test_umount_stage_unmounts_before_switch_root(run: Run) -> None:
