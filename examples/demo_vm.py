@@ -205,7 +205,7 @@ def main() -> int:
     usec = rep.get("multi-user-reached-usec", ["0"])[0]
     up = f"{int(usec) / 1e6:.1f}s" if usec.isdigit() else "?"
     print(f"{GREEN}provisioned and booted{OFF}: Ignition's stages took {span} (guest clock, fetch-offline start to"
-          f" ignition-complete.target); the OS reached multi-user.target {up} after power-on;"
+          f" ignition-complete.target); the OS reached multi-user.target {up} after the kernel started;"
           f" the VM ran {seconds:.0f}s wall")
     disk_report(disk)
     print(f"\nthe disk image is in {work}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -39,6 +40,8 @@ def test_demo_from_a_fresh_clone_boots_the_vm(tmp_path: Path) -> None:
         proc = subprocess.run(["make", "demo"], cwd=clone, env=env, stdin=subprocess.DEVNULL, stdout=out,
                               stderr=subprocess.STDOUT, timeout=DEMO_TIMEOUT, check=False)
     text = _ANSI.sub("", log.read_text(errors="replace"))
+    if m := re.search(r"^the disk image is in (/tmp/ignition-demo-vm\.\w+)$", text, re.M):
+        shutil.rmtree(m.group(1), ignore_errors=True)  # the demo keeps it for a user to look at; not here
     tail = "\n".join(text.splitlines()[-80:])
     assert "falling back" not in text and "NOT the VM boot" not in text, tail
     assert proc.returncode == 0, f"make demo exited {proc.returncode} (whole output: {log})\n{tail}"
