@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 # Debian packages: build deps of pyparted, the tools the stages call,
 # Debian's Go Ignition (the oracle of the differential tests), and what the
 # QEMU vm-tests build and boot with (dracut-core, not `dracut`, which would
-# take over the build machine's own initramfs generation).
+# take over the build machine's own initramfs generation; mmdebstrap builds
+# the Debian OS image the journey and the demo provision).
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc pkg-config libparted-dev
   util-linux udev e2fsprogs passwd
   fdisk xfsprogs btrfs-progs dosfstools gdisk mdadm cryptsetup-bin time
   ignition
-  qemu-system-x86 dracut-core dracut-network cpio zstd kmod
+  qemu-system-x86 dracut-core dracut-network cpio zstd kmod mmdebstrap
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # Builds what the QEMU vm-tests boot, into a cache directory (default
 # vm-tests/.cache, git-ignored):
 #   kernel/<kver>/vmlinuz, kernel/<kver>/root/lib/modules/<kver>
-#       a Debian cloud kernel, extracted from its .deb (not installed)
+#       a Debian cloud kernel, extracted from its .deb (not installed); in
+#       $VM_DOWNLOAD_CACHE instead when that is set
 #   initramfs-<name>.img
 #       dracut with our dracut/30ignition plus the modules named on the command
 #       line (directories holding NNname/module-setup.sh), no host-only
@@ -15,8 +16,8 @@
 # Usage: scripts/vm-build.sh [-o NAME] [--without-ignition] [EXTRA_MODULE_DIR...]
 #   --without-ignition  the same image without our module (the baseline that
 #                       the size of our addition is measured against)
-# Prints `KEY=value` lines at the end (KVER, KERNEL, INITRD, BUILD_SECONDS,
-# INITRD_BYTES) for the harness.
+# Prints `KEY=value` lines at the end (KVER, KERNEL, KMODDIR, INITRD,
+# BUILD_SECONDS, INITRD_BYTES) for the harness and scripts/os-image.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -36,6 +37,11 @@ extra_modules=("$@")
 cache=${VM_CACHE:-$repo/vm-tests/.cache}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# Downloads (the kernel) may live in another cache, e.g. shared by the test
+# that runs the demo from a fresh clone.
+downloads=${VM_DOWNLOAD_CACHE:-$cache}
+mkdir -p "$downloads"
+downloads=$(cd "$downloads" && pwd)
 python=${IGNITION_PYTHON:-/usr/bin/python3}
 venv_python=$repo/.venv/bin/python
 
@@ -53,20 +59,20 @@ resolve_kernel() {
     | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1
 }
 kernel_pkg=$(resolve_kernel)
-if [ -z "$kernel_pkg" ] && [ "$(id -u)" -eq 0 ] && [ ! -d "$cache/kernel" ]; then
+if [ -z "$kernel_pkg" ] && [ "$(id -u)" -eq 0 ] && [ ! -d "$downloads/kernel" ]; then
   apt-get update -q >/dev/null
   kernel_pkg=$(resolve_kernel)
 fi
 if [ -z "$kernel_pkg" ]; then
   # An older download still serves when the package lists are gone.
-  kernel_pkg=$(find "$cache/kernel" -mindepth 1 -maxdepth 1 -printf 'linux-image-%f\n' 2>/dev/null | sort -V | tail -n1)
+  kernel_pkg=$(find "$downloads/kernel" -mindepth 1 -maxdepth 1 -printf 'linux-image-%f\n' 2>/dev/null | sort -V | tail -n1)
 fi
 [ -n "$kernel_pkg" ] || { echo "vm-build: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
 kver=${kernel_pkg#linux-image-}
-kdir=$cache/kernel/$kver
+kdir=$downloads/kernel/$kver
 if [ ! -f "$kdir/vmlinuz" ]; then
   echo "vm-build: extracting $kernel_pkg" >&2
-  tmp=$(mktemp -d "$cache/kernel-dl.XXXXXX")
+  tmp=$(mktemp -d "$downloads/kernel-dl.XXXXXX")
   chmod 755 "$tmp"  # apt's download user must be able to write there
   (cd "$tmp" && apt-get download -q "$kernel_pkg" >/dev/null)
   dpkg-deb -x "$tmp"/"$kernel_pkg"_*.deb "$tmp/root"
@@ -77,7 +83,7 @@ if [ ! -f "$kdir/vmlinuz" ]; then
   cp "$tmp/root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
   rm -f "$tmp"/*.deb
   rm -rf "$kdir"
-  mkdir -p "$cache/kernel"
+  mkdir -p "$downloads/kernel"
   mv "$tmp" "$kdir"
 fi
 kmoddir=$kdir/root/lib/modules/$kver
@@ -123,6 +129,7 @@ end=$(date +%s.%N)
 
 echo "KVER=$kver"
 echo "KERNEL=$kdir/vmlinuz"
+echo "KMODDIR=$kmoddir"
 echo "INITRD=$out"
 echo "BUILD_SECONDS=$("$python" -c "print(f'{$end - $start:.1f}')")"
 echo "INITRD_BYTES=$(stat -c %s "$out")"

@@ -83,6 +83,10 @@ def test_first_boot_makes_a_filesystem_the_host_can_read(vm: VM) -> None:
     assert "mount: op(1): [finished] mounting '/dev/vda' at '/var/data'" in boot.operator_console
     assert boot.verdict == "complete", boot.explain()
     assert "/var/data/lost+found" in boot.sysroot()  # mounted under /sysroot when the initrd ended
+    # The umount stage (ExecStop of ignition-mount.service, stopped before the
+    # power-off as before a switch-root) unmounted it, not systemd's shutdown.
+    assert "umount: op(1): [finished] unmounting '/var/data'" in boot.operator_console, boot.explain()
+    assert "is not mounted; nothing to unmount" not in boot.operator_console, boot.explain()
     probe = blkid(vda)
     assert (probe["TYPE"], probe["LABEL"]) == ("ext4", "data"), probe
 

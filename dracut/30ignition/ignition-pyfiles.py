@@ -30,8 +30,10 @@ from importlib import metadata
 
 SKIP_DIRS = {"__pycache__", "tests", "test", "benchmarks"}
 SKIP_DIST_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
-# Codecs looked up by name at run time (the journal, HTTP, IDNA), never imported by a statement.
-ALWAYS = ("encodings.utf_8", "encodings.latin_1", "encodings.ascii", "encodings.idna", "encodings.aliases", "os")
+# Codecs looked up by name at run time (the journal, HTTP, IDNA, GPT partition
+# names in UTF-16LE), never imported by a statement.
+ALWAYS = ("encodings.utf_8", "encodings.latin_1", "encodings.ascii", "encodings.idna", "encodings.aliases",
+          "encodings.utf_16_le", "os")
 
 
 def requirement_name(req: str) -> str | None:
