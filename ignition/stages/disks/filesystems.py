@@ -19,7 +19,6 @@ from ignition.run import Runner
 from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.model import FsInfo, FsPlan
 from ignition.stages.disks.parallel import Job, related, run_jobs
-from ignition.stages.disks.probe import probe_filesystem
 from ignition.stages.disks.udev import trigger
 
 
@@ -114,7 +113,7 @@ def _describe(plan: FsPlan) -> str:
 
 
 def _decide_and_apply(ctx: StageContext, fs: Filesystem, alias: str, where: str) -> None:
-    fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), where)
+    fplan = plan_filesystem(fs, alias, ctx.machine.probe_filesystem(ctx.run, alias), where)
     if fplan.action in ("reuse", "none"):
         ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
     else:
@@ -137,7 +136,7 @@ def create_filesystems(ctx: StageContext, aliases: DeviceAliases) -> None:
             # there is only known once that entry is done.
             jobs.append(later)
             continue
-        fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
+        fplan = plan_filesystem(fs, alias, ctx.machine.probe_filesystem(ctx.run, alias), entry(i))
         if fplan.action in ("reuse", "none"):
             ctx.logger.info(f"filesystem at {fs.device} is already correctly formatted; skipping mkfs")
             continue

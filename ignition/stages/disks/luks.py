@@ -24,7 +24,6 @@ from ignition import distro
 from ignition.config.types import Clevis, Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
-from ignition.stages.disks.probe import probe_filesystem
 
 # The kernel's own registration of device-mapper. Not /dev/mapper/control:
 # libdevmapper creates that node by itself when it is missing, driver or not.
@@ -162,7 +161,7 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
     luks = lk.luks
     if luks.wipe_volume:
         return "format"
-    found = probe_filesystem(ctx.run, node)
+    found = ctx.machine.probe_filesystem(ctx.run, node)
     if found.ambivalent:
         where = f"$.storage.luks[{ctx.config.storage.luks.index(luks)}]"
         raise StageError(f"{where} (LUKS volume {luks.name}): blkid found more than one signature on {luks.device} "
