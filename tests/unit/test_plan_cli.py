@@ -239,3 +239,53 @@ def test_offline_lists_remote_contents_unfetched(tmp_path: Path, capsys: pytest.
     assert "not fetched (--offline): https://user:***@example.com/f?token=***" in out
     assert "file /etc/remote 0644 0:0 size unknown (not fetched)" in out
     assert "secret" not in out and "abc" not in out
+
+
+def test_raid_luks_and_kernel_arguments_are_planned_on_top_of_the_planned_partitions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, {
+        "ignition": {"version": "3.4.0"}, "kernelArguments": {"shouldExist": ["quiet"], "shouldNotExist": ["rhgb"]},
+        "storage": {
+            "disks": [{"device": "/dev/sda", "wipeTable": True, "partitions": [
+                {"label": "r1", "sizeMiB": 100}, {"label": "r2", "sizeMiB": 100}, {"label": "c", "sizeMiB": 100}]}],
+            "raid": [{"name": "data", "level": "raid1",
+                      "devices": ["/dev/disk/by-partlabel/r1", "/dev/disk/by-partlabel/r2"]}],
+            "luks": [{"name": "secret", "device": "/dev/disk/by-partlabel/c", "keyFile": {"source": "data:,k"},
+                      "wipeVolume": True}],
+            "filesystems": [{"device": "/dev/md/data", "format": "xfs", "path": "/srv", "label": "DATA"},
+                            {"device": "/dev/mapper/secret", "format": "ext4", "path": "/var/secret"}]}})
+    rc, doc = plan_json(capsys, config, "--disk", "/dev/sda=blank:1G")
+    assert rc == 0, doc["result"]
+    assert doc["kernelArguments"] == {"shouldExist": ["quiet"], "shouldNotExist": ["rhgb"]}
+    assert [(r["path"], r["members"]) for r in doc["raid"]] == [("/dev/md/data", ["/dev/sda1", "/dev/sda2"])]
+    assert [(v["path"], v["members"]) for v in doc["luks"]] == [("/dev/mapper/secret", ["/dev/sda3"])]
+    assert [(f["device"], f["action"]) for f in doc["filesystems"]] == [("/dev/md/data", "create"),
+                                                                        ("/dev/mapper/secret", "create")]
+    assert [(m["device"], m["path"]) for m in doc["mounts"]] == [("/dev/md/data", "/srv"),
+                                                                  ("/dev/mapper/secret", "/var/secret")]
+    # the recorded commands name the planned nodes and never the key
+    disks = next(s for s in doc["stages"] if s["name"] == "disks")
+    commands = [s["target"] for s in disks["steps"] if s["action"] == "run"]
+    assert any("mdadm" in c and "/dev/sda1 /dev/sda2" in c for c in commands)
+    assert any("luksFormat" in c and c.endswith("/dev/sda3") for c in commands)
+    assert any(f["path"] == "/etc/crypttab" and f["kind"] == "append" for f in doc["files"])
+
+
+def test_a_by_label_name_of_a_planned_filesystem_is_mounted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, disks_config(
+        {"device": "/dev/vda1", "format": "ext4", "label": "ROOTFS", "wipeFilesystem": True},
+        {"device": "/dev/disk/by-label/ROOTFS", "format": "ext4", "label": "ROOTFS", "path": "/mnt"},
+        parts=[{"number": 1, "sizeMiB": 64}]))
+    rc, doc = plan_json(capsys, config, "--disk", "/dev/vda=blank:1G")
+    assert rc == 0, doc["result"]
+    # the second entry finds what the first one made: reused, not made twice
+    assert [(f["node"], f["action"]) for f in doc["filesystems"]] == [("/dev/vda1", "create"), ("/dev/vda1", "reuse")]
+    assert doc["mounts"][0]["node"] == "/dev/vda1"
+
+
+def test_offline_cannot_render_a_remote_merge_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, {"ignition": {"version": "3.4.0", "config": {"merge": [
+        {"source": "https://example.com/base.ign"}]}}})
+    rc, _, err = run(capsys, config, "--offline")
+    assert rc == 1
+    assert "plan without --offline" in err

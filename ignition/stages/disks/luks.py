@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,7 +95,7 @@ def prepare_keys(ctx: StageContext) -> list[LuksKey]:
         if not luks.device:
             raise StageError(f"LUKS volume {luks.name}: no device; set its `device`")
         if has_clevis(luks.clevis):
-            if shutil.which(distro.tool("clevis")) is None:
+            if not ctx.machine.has_program(distro.tool("clevis")):
                 raise StageError(f"LUKS volume {luks.name}: clevis bindings need the clevis tools in the "
                                  f"initramfs ({distro.tool('clevis')} is not on PATH)")
             if luks.clevis.custom.pin and (luks.clevis.tang or luks.clevis.tpm2):
