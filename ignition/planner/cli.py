@@ -32,6 +32,13 @@ def _disk(text: str) -> tuple[str, str]:
     return device, source
 
 
+def _sector(text: str) -> tuple[str, int]:
+    device, sep, size = text.partition("=")
+    if not sep or not device or not size.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: use DEVICE=BYTES, e.g. /dev/vda=4096")
+    return device, int(size)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ignition-plan", allow_abbrev=False,
@@ -41,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--disk", action="append", type=_disk, default=[], metavar="DEVICE=SOURCE",
                    help="a device the config names, as an image file or blank:SIZE (e.g. /dev/vda=disk.img, "
                         "/dev/sdb=blank:4T); repeatable")
+    p.add_argument("--sector-size", action="append", type=_sector, default=[], metavar="DEVICE=BYTES",
+                   help="logical sector size of a --disk (default 512; 4096 for a 4Kn disk); repeatable")
     p.add_argument("--default-disk-size", default="100G", metavar="SIZE",
                    help="size of a blank disk planned for a device with no --disk (default 100G)")
     p.add_argument("--root", metavar="DIR", help="the target root as the image ships it, read only "
@@ -69,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from ignition.planner import report, session, text
 
-    opts = session.Options(ns.disk, default_size, ns.root, ns.offline)
+    opts = session.Options(ns.disk, default_size, ns.root, ns.offline, dict(ns.sector_size))
     try:
         outcome = session.plan(raw, opts, StreamSink(sys.stderr) if ns.verbose else _Quiet())
     except UsageError as e:

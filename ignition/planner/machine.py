@@ -74,6 +74,7 @@ class Device:
     image: str | None = None  # the file holding its bytes (None: blank)
     offset: int = 0
     fs: FsInfo | None = None  # what the disks stage made or wiped here (None: read the bytes)
+    sector: int = SECTOR  # logical sector size in bytes
     disk: str = ""  # for a partition: its disk's node
     number: int = 0
     label: str = ""  # partition label
@@ -88,6 +89,7 @@ class DiskSource:
     image: str | None  # None: blank
     size: int
     assumed: bool = False  # not described: a blank disk of the default size
+    sector: int = SECTOR
 
 
 @dataclass(frozen=True)
@@ -136,21 +138,31 @@ class PlannedMachine(Machine):
     predicts = True
 
     @classmethod
-    def build(cls, run: Runner, disks: list[tuple[str, str]], default_size: int) -> PlannedMachine:
-        """From `--disk DEVICE=SOURCE` pairs; UsageError for a bad one."""
+    def build(cls, run: Runner, disks: list[tuple[str, str]], default_size: int,
+              sectors: dict[str, int] | None = None) -> PlannedMachine:
+        """From `--disk DEVICE=SOURCE` pairs and `--sector-size DEVICE=BYTES`; UsageError for a bad one."""
+        sectors = dict(sectors or {})
+        for device, size in sectors.items():
+            if size not in (512, 1024, 2048, 4096):
+                raise UsageError(f"--sector-size {device}={size}: a logical sector is 512, 1024, 2048 or 4096 bytes")
+            if device not in dict(disks):
+                raise UsageError(f"--sector-size {device}: no --disk describes {device}")
         sources: dict[str, DiskSource] = {}
         for device, source in disks:
             if not device.startswith("/dev/"):
                 raise UsageError(f"--disk {device}={source}: the device is a path under /dev, as the config names it")
             if device in sources:
                 raise UsageError(f"--disk {device} is given twice")
+            ssz = sectors.get(device, SECTOR)
             if source.startswith("blank:"):
-                sources[device] = DiskSource(device, None, parse_size(source[len("blank:"):]))
+                size = parse_size(source[len("blank:"):])
+                sources[device] = DiskSource(device, None, size // ssz * ssz, sector=ssz)
             else:
-                sources[device] = DiskSource(device, os.path.abspath(source), _image_size(device, source))
+                size = _image_size(device, source)
+                sources[device] = DiskSource(device, os.path.abspath(source), size // ssz * ssz, sector=ssz)
         m = cls(run, sources, default_size)
         for src in sources.values():
-            m.devices[src.device] = Device(src.device, src.size, src.image)
+            m.devices[src.device] = Device(src.device, src.size, src.image, sector=src.sector)
             m._partitions_from(m.read_disk(src.device))
         return m
 
@@ -213,23 +225,25 @@ class PlannedMachine(Machine):
     # --- what is on a device -------------------------------------------------
     def read_disk(self, node: str) -> DiskState:
         dev = self.devices[node]
-        total = dev.size // SECTOR
+        ssz = dev.sector
+        total = dev.size // ssz
         if dev.image is None or dev.disk:
-            return empty_disk(node, SECTOR, total)
+            return empty_disk(node, ssz, total)
         image = dev.image
 
         def read(lba: int, count: int) -> bytes:
             with open(image, "rb") as f:
-                f.seek(lba * SECTOR)
-                return f.read(count * SECTOR)
+                f.seek(lba * ssz)
+                return f.read(count * ssz)
 
-        return parse_disk(node, SECTOR, total, read)
+        return parse_disk(node, ssz, total, read)
 
     def _partitions_from(self, state: DiskState) -> None:
         disk = self.devices[state.device]
         for p in state.partitions:
             node = partition_node(disk.node, p.number)
-            self.devices[node] = Device(node, p.size * SECTOR, disk.image, disk.offset + p.start * SECTOR,
+            self.devices[node] = Device(node, p.size * disk.sector, disk.image, disk.offset + p.start * disk.sector,
+                                        sector=disk.sector,
                                         disk=disk.node, number=p.number, label=p.label, guid=p.guid)
 
     def _fs(self, dev: Device) -> FsInfo:

@@ -48,6 +48,7 @@ class Options:
     default_size: int = 100 << 30
     root: str | None = None  # the target root as the image ships it (read only)
     offline: bool = False
+    sectors: dict[str, int] = field(default_factory=dict)  # device -> logical sector size
 
 
 @dataclass
@@ -112,7 +113,7 @@ def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
     logger = Logger(sink, "plan", PLATFORM)
     the_plan = Plan()
     runner = PlanRunner(logger, the_plan)
-    machine = PlannedMachine.build(runner, opts.disks, opts.default_size)
+    machine = PlannedMachine.build(runner, opts.disks, opts.default_size, opts.sectors)
     with workspace(raw, opts.root) as (env, paths, root):
         sysroot = PlanSysroot(root, the_plan)
         out = Outcome(the_plan, machine, sysroot, [], None, None, [], opts.root is not None)

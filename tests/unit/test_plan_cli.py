@@ -289,3 +289,22 @@ def test_offline_cannot_render_a_remote_merge_and_says_so(tmp_path: Path, capsys
     rc, _, err = run(capsys, config, "--offline")
     assert rc == 1
     assert "plan without --offline" in err
+
+
+def test_the_laptops_own_base_configs_and_kernel_cmdline_are_not_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    system = tmp_path / "usr-lib-ignition"
+    (system / "base.d").mkdir(parents=True)
+    (system / "base.d" / "10-laptop.ign").write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {
+        "files": [{"path": "/etc/from-the-laptop"}]}}))
+    (system / "user.ign").write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {
+        "files": [{"path": "/etc/laptop-user-ign"}]}}))
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("ignition.config.url=data:,%7B%7D\n")
+    for var in ("IGNITION_SYSTEM_CONFIG_DIR", "IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "IGNITION_SYSTEM_RUNTIME_CONFIG_DIR"):
+        monkeypatch.setenv(var, str(system))
+    monkeypatch.setenv("IGNITION_KERNEL_CMDLINE_PATH", str(cmdline))
+    config = write(tmp_path, {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/mine"}]}})
+    rc, doc = plan_json(capsys, config)
+    assert rc == 0
+    assert [f["path"] for f in doc["files"] if f["kind"] == "file"] == ["/etc/mine", "/etc/.ignition-result.json"]

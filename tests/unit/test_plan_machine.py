@@ -134,3 +134,17 @@ def test_a_device_given_twice_or_not_under_dev_is_a_usage_error() -> None:
         machine(("/dev/vda", "blank:1G"), ("/dev/vda", "blank:2G"))
     with pytest.raises(UsageError, match="under /dev"):
         machine(("vda", "blank:1G"))
+
+
+def test_a_4k_disk_is_planned_in_its_own_sectors() -> None:
+    logger = Logger(ListSink())
+    m = PlannedMachine.build(PlanRunner(logger, Plan()), [("/dev/vda", "blank:64M")], GIB, {"/dev/vda": 4096})
+    st = m.read_disk("/dev/vda")
+    assert (st.sector_size, st.total_sectors, st.first_usable) == (4096, 64 * 256, 6)
+    plan = plan_disk(Disk(device="/dev/vda", partitions=[Partition(number=1, label="a", size_mib=3)]), st)
+    m.partitioned([plan])
+    assert (m.devices["/dev/vda1"].offset, m.devices["/dev/vda1"].size) == (1 << 20, 3 << 20)
+    with pytest.raises(UsageError, match="512, 1024, 2048 or 4096"):
+        PlannedMachine.build(PlanRunner(logger, Plan()), [("/dev/vda", "blank:1G")], GIB, {"/dev/vda": 1000})
+    with pytest.raises(UsageError, match="no --disk describes /dev/vdb"):
+        PlannedMachine.build(PlanRunner(logger, Plan()), [("/dev/vda", "blank:1G")], GIB, {"/dev/vdb": 4096})
