@@ -282,6 +282,7 @@ def build(out: Outcome, source: str) -> dict[str, Any]:
                        "sizeBytes": s.size, "assumed": s.assumed} for s in m.sources.values()],
             "root": root if out.root_given else None,
         },
+        "configs": [{"kind": k, "source": src, "referenced": ref} for k, src, ref in out.configs],
         "stages": [{"name": s.name, "ran": s.ran, "steps": _steps(entries[s.entries])} for s in out.stages],
         "disks": disks, "raid": raid, "luks": luks, "filesystems": fss,
         "mounts": _mounts(by_stage.get("mount", []), root, m),

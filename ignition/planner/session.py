@@ -72,6 +72,7 @@ class Outcome:
     error: str | None  # the one line the first boot would print
     unfetched: list[tuple[str, str]]
     root_given: bool
+    configs: list[tuple[str, str, bool]] = field(default_factory=list)  # (kind, redacted source, referenced)
 
 
 def _empty_root(path: str) -> str:
@@ -121,7 +122,9 @@ def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
         pctx = ProviderContext(PLATFORM, logger, runner, fetchers.provider(120.0), env, 120.0, True)
         start = len(the_plan.entries)
         try:
-            config = acquire.layer(None, acquire.acquire(pctx, FileProvider(), fetchers=fetchers).config)
+            got = acquire.acquire(pctx, FileProvider(), fetchers=fetchers)
+            out.configs = [(f.kind, f.source, f.referenced) for f in got.fetched]
+            config = acquire.layer(None, got.config)
         except ConfigError:
             raise  # an invalid config: the caller prints the validator's report
         except NeedsNetwork as e:

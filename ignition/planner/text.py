@@ -108,7 +108,9 @@ def _stage(doc: dict[str, Any], stage: dict[str, Any]) -> list[str]:
     elif name == "umount":
         lines += [f"  unmount {mt['path']}" for mt in reversed(doc["mounts"])]
     else:
-        lines += [f"  {s['action']} {s['target']}" for s in stage["steps"]] or ["  config rendered, nothing fetched"]
+        lines += [f"  {c['kind']} config from {c['source']}" + (" (referenced)" if c["referenced"] else "")
+                  for c in doc["configs"]]
+        lines += [f"  {s['action']} {s['target']}" for s in stage["steps"]]
     return lines
 
 
