@@ -51,31 +51,40 @@ def _disk(m: PlannedMachine, plan: DiskPlan, destroys: list[str]) -> dict[str, A
     after = {p.number: p for p in plan.after}
     created = {c.number for c in plan.creates}
     lost = m.lost.get(plan.device, {})
+    # Sectors that are a partition again after the plan keep their data, whatever the entry's number.
+    again = {(p.start, p.size) for p in plan.after}
     before = []
     for p in plan.before.partitions:
         a = after.get(p.number)
-        if p.number in plan.deletes and a is not None and p.number in created and a.start == p.start:
-            action = "resize" if a.size != p.size else "keep"
-        elif p.number in plan.deletes or (plan.wipe_table and (a is None or (a.start, a.size) != (p.start, p.size))):
-            action = "delete"
-        else:
+        if (p.number not in plan.deletes and not plan.wipe_table) or (p.start, p.size) in again:
             action = "keep"
+        elif a is not None and a.start == p.start:
+            action = "resize"
+        else:
+            action = "delete"
         row = _part(p, action, ssz)
+        fs = lost.get(p.number, FsInfo())
         if action == "delete":
-            fs = lost.get(p.number, FsInfo())
             row["filesystem"] = _fs_json(fs)
             what = f", {fs_text(fs)}" if fs.type else ""
             destroys.append(f"{plan.device}: deletes partition {p.number} '{p.label}', "
                             f"{size_text(p.size * ssz)}{what}")
+        elif action == "resize" and a is not None and a.size < p.size:
+            row["filesystem"] = _fs_json(fs)
+            what = f" ({fs_text(fs)})" if fs.type else ""
+            destroys.append(f"{plan.device}: shrinks partition {p.number} '{p.label}'{what} from "
+                            f"{size_text(p.size * ssz)} to {size_text(a.size * ssz)}: what lies past its new end "
+                            "is cut off")
         before.append(row)
+    was = {(p.start, p.size) for p in plan.before.partitions}
     rows = []
     old = {p.number: p for p in plan.before.partitions}
     for p in plan.after:
         o = old.get(p.number)
-        if p.number not in created:
+        if p.number not in created or (p.start, p.size) in was:
             action = "keep"
-        elif o is not None and o.start == p.start and p.number in plan.deletes and not plan.wipe_table:
-            action = "resize" if o.size != p.size else "keep"
+        elif o is not None and o.start == p.start:
+            action = "resize"
         else:
             action = "create"
         row = _part(p, action, ssz)

@@ -308,3 +308,30 @@ def test_the_laptops_own_base_configs_and_kernel_cmdline_are_not_read(
     rc, doc = plan_json(capsys, config)
     assert rc == 0
     assert [f["path"] for f in doc["files"] if f["kind"] == "file"] == ["/etc/mine", "/etc/.ignition-result.json"]
+
+
+@pytest.mark.allow_subprocess
+def test_wipe_table_keeps_what_lands_on_the_same_sectors_and_says_what_is_cut(
+        tmp_path: Path, two_parts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, disks_config(parts=[{"number": 1, "label": "A", "startMiB": 1, "sizeMiB": 10},
+                                                 {"number": 2, "label": "C", "sizeMiB": 4}], wipe=True))
+    rc, doc = plan_json(capsys, config, "--disk", f"/dev/vda={two_parts}")
+    assert rc == 0, doc["result"]
+    disk = doc["disks"][0]
+    assert [(p["number"], p["action"]) for p in disk["before"]] == [(1, "keep"), (2, "resize")]
+    assert [(p["number"], p["label"], p["action"]) for p in disk["after"]] == [(1, "A", "keep"), (2, "C", "resize")]
+    assert doc["destroys"] == ["/dev/vda: shrinks partition 2 'B' (ext4 label DATA) from 10.0 MiB to 4.0 MiB: "
+                               "what lies past its new end is cut off"]
+    assert doc["summary"]["destructive"] is True
+
+
+@pytest.mark.allow_subprocess
+def test_growing_a_partition_with_resize_is_not_destructive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    img = image(tmp_path / "one.img", 64, [(1, 10, "A")], [(1, 10, "keep")])
+    config = write(tmp_path, disks_config({"device": "/dev/disk/by-partlabel/A", "format": "ext4", "label": "keep"},
+                                          parts=[{"number": 1, "sizeMiB": 30, "resize": True}]))
+    rc, doc = plan_json(capsys, config, "--disk", f"/dev/vda={img}")
+    assert rc == 0, doc["result"]
+    assert [(p["number"], p["size"], p["action"]) for p in doc["disks"][0]["after"]] == [(1, 30 * 2048, "resize")]
+    assert [(f["action"], f["found"]["label"]) for f in doc["filesystems"]] == [("reuse", "keep")]
+    assert doc["destroys"] == [] and doc["summary"]["partitionsResized"] == 1
