@@ -117,6 +117,12 @@ def _stage(doc: dict[str, Any], stage: dict[str, Any]) -> list[str]:
 def render(doc: dict[str, Any]) -> str:
     lines = [f"ignition-plan: {doc['config']}"]
     s = doc["summary"]
+    for d in doc["machine"]["disks"]:
+        what = f"image {d['image']}" if d["source"] == "image" else "blank disk"
+        note = " (not described: a blank disk of --default-disk-size)" if d["assumed"] else ""
+        lines.append(f"  machine: {d['device']} = {what}, {size_text(d['sizeBytes'])}{note}")
+    if doc["machine"]["root"]:
+        lines.append(f"  machine: root {doc['machine']['root']} (read only)")
     for stage in doc["stages"]:
         lines += _stage(doc, stage)
     if doc["destroys"]:
