@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ignition import __version__
 from ignition.errors import ConfigError, UsageError
 from ignition.log import StreamSink
-from ignition.planner.machine import parse_size
+from ignition.planner.sources import parse_size
 
 EXIT_OK, EXIT_FAILS, EXIT_USAGE = 0, 1, 2
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ignition.config.types import Filesystem
 from ignition.errors import StageError, UsageError
 from ignition.machine import Machine
+from ignition.planner.sources import SECTOR, DiskSource, image_size, parse_size
 from ignition.run import Runner
 from ignition.stages.disks.gpt import parse_disk
 from ignition.stages.disks.model import DiskPlan, DiskState, FsInfo, FsPlan, empty_disk
@@ -28,41 +28,9 @@ from ignition.stages.disks.probe import probe_filesystem
 if TYPE_CHECKING:
     from ignition.context import StageContext
 
-SECTOR = 512
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\Z", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 LINKS = ("/dev/disk/by-partlabel/", "/dev/disk/by-partuuid/", "/dev/disk/by-label/", "/dev/disk/by-uuid/")
 MADE = ("/dev/md/", "/dev/mapper/")  # what only the disks stage makes
 UUID_AT_BOOT = "(chosen-at-boot)"
-
-
-def parse_size(text: str) -> int:
-    """`20G`, `512M`, `4T`, `1.5G`, `100GiB` (powers of 1024) or bytes, in whole sectors."""
-    m = _SIZE.match(text.strip())
-    if not m:
-        raise UsageError(f"not a size: {text!r} (use e.g. 20G, 512M, 4T)")
-    size = int(float(m.group(1)) * _UNITS[m.group(2).upper()]) // SECTOR * SECTOR
-    if size < 1 << 20:
-        raise UsageError(f"size {text!r} is too small for a disk (at least 1M)")
-    return size
-
-
-def _image_size(device: str, path: str) -> int:
-    """The size of the image file `path`, refusing anything but a regular file
-    (a FIFO would block, a device would be the laptop's own)."""
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        raise UsageError(f"--disk {device}={path}: {e.strerror}; give an image file, or blank:SIZE") from e
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                else "a block device" if stat.S_ISBLK(st.st_mode) else "a character device"
-                if stat.S_ISCHR(st.st_mode) else "not a regular file")
-        raise UsageError(f"--disk {device}={path}: {path} is {kind}; ignition-plan reads only image files "
-                         "(never a device of this machine): give an image file, or blank:SIZE")
-    if st.st_size < 1 << 20:
-        raise UsageError(f"--disk {device}={path}: the image is {st.st_size} bytes; a disk image is at least 1 MiB")
-    return st.st_size // SECTOR * SECTOR
 
 
 @dataclass
@@ -79,17 +47,6 @@ class Device:
     number: int = 0
     label: str = ""  # partition label
     guid: str = ""  # partition unique GUID ("" when chosen at boot)
-
-
-@dataclass(frozen=True)
-class DiskSource:
-    """What `--disk` (or the default) says a disk is."""
-
-    device: str
-    image: str | None  # None: blank
-    size: int
-    assumed: bool = False  # not described: a blank disk of the default size
-    sector: int = SECTOR
 
 
 @dataclass(frozen=True)
@@ -158,7 +115,7 @@ class PlannedMachine(Machine):
                 size = parse_size(source[len("blank:"):])
                 sources[device] = DiskSource(device, None, size // ssz * ssz, sector=ssz)
             else:
-                size = _image_size(device, source)
+                size = image_size(device, source)
                 sources[device] = DiskSource(device, os.path.abspath(source), size // ssz * ssz, sector=ssz)
         m = cls(run, sources, default_size)
         for src in sources.values():

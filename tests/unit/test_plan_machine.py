@@ -12,8 +12,9 @@ from ignition.config.types import Disk, Partition
 from ignition.errors import StageError, UsageError
 from ignition.log import Logger
 from ignition.plan import Plan
-from ignition.planner.machine import PlannedMachine, parse_size, partition_node
+from ignition.planner.machine import PlannedMachine, partition_node
 from ignition.planner.recording import PlanRunner
+from ignition.planner.sources import parse_size
 from ignition.stages.disks.plan import plan_disk
 from tests.unit.logsink import ListSink
 from tests.unit.planimages import image
