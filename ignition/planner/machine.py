@@ -91,6 +91,7 @@ class PlannedMachine(Machine):
     formats: list[Formatted] = field(default_factory=list)
     made: list[Made] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)
+    probed: dict[tuple[str, int, int], FsInfo] = field(default_factory=dict)
 
     predicts = True
 
@@ -208,7 +209,11 @@ class PlannedMachine(Machine):
             return dev.fs
         if dev.image is None:
             return FsInfo()
-        return probe_filesystem(self.run, dev.node, (dev.image, dev.offset, dev.size))
+        # The images are never written, so what a region holds is probed once.
+        region = (dev.image, dev.offset, dev.size)
+        if region not in self.probed:
+            self.probed[region] = probe_filesystem(self.run, dev.node, region)
+        return self.probed[region]
 
     def probe_filesystem(self, run: Runner, node: str) -> FsInfo:
         return self._fs(self.devices[node])
