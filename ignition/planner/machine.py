@@ -92,6 +92,7 @@ class PlannedMachine(Machine):
     made: list[Made] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)
     probed: dict[tuple[str, int, int], FsInfo] = field(default_factory=dict)
+    tables: dict[str, DiskState] = field(default_factory=dict)  # each disk's table as read
 
     predicts = True
 
@@ -186,7 +187,8 @@ class PlannedMachine(Machine):
         ssz = dev.sector
         total = dev.size // ssz
         if dev.image is None or dev.disk:
-            return empty_disk(node, ssz, total)
+            self.tables[node] = empty_disk(node, ssz, total)
+            return self.tables[node]
         image = dev.image
 
         def read(lba: int, count: int) -> bytes:
@@ -194,7 +196,9 @@ class PlannedMachine(Machine):
                 f.seek(lba * ssz)
                 return f.read(count * ssz)
 
-        return parse_disk(node, ssz, total, read)
+        state = parse_disk(node, ssz, total, read)
+        self.tables[node] = state
+        return state
 
     def _partitions_from(self, state: DiskState) -> None:
         disk = self.devices[state.device]

@@ -92,6 +92,23 @@ def _disk(m: PlannedMachine, plan: DiskPlan, destroys: list[str]) -> dict[str, A
             "notes": list(plan.notes)}
 
 
+def _unplanned(m: PlannedMachine, out: Outcome) -> list[dict[str, Any]]:
+    """When the disks stage fails before its plan, each disk of the config as it was read."""
+    if out.config is None or not any(s.name == "disks" for s in out.stages):
+        return []
+    rows = []
+    for disk in out.config.storage.disks:
+        node = m.resolve(disk.device)
+        state = m.tables.get(node or "")
+        if state is None:
+            continue
+        empty = DiskPlan(state.device, state, False, (), (), state.partitions)
+        row = _disk(m, empty, [])
+        row.update(action="unplanned", after=None)
+        rows.append(row)
+    return rows
+
+
 def _filesystems(m: PlannedMachine, destroys: list[str]) -> list[dict[str, Any]]:
     out = []
     for f in m.formats:
@@ -124,7 +141,7 @@ def build(out: Outcome, source: str) -> dict[str, Any]:
     by_stage = {s.name: recorded[s.entries] for s in out.stages}
     m = out.machine
     destroys: list[str] = []
-    disks = [_disk(m, p, destroys) for p in m.disk_plans]
+    disks = [_disk(m, p, destroys) for p in m.disk_plans] or _unplanned(m, out)
     fss = _filesystems(m, destroys)
     raid = _made(m, "raid", destroys)
     luks = _made(m, "luks", destroys)
@@ -154,9 +171,9 @@ def build(out: Outcome, source: str) -> dict[str, Any]:
     }
     doc["summary"] = {
         "disks": len(disks), "disksRewritten": sum(1 for d in disks if d["action"] == "rewrite"),
-        "partitionsCreated": sum(1 for d in disks for p in d["after"] if p["action"] == "create"),
+        "partitionsCreated": sum(1 for d in disks for p in d["after"] or [] if p["action"] == "create"),
         "partitionsDeleted": sum(1 for d in disks for p in d["before"] if p["action"] == "delete"),
-        "partitionsResized": sum(1 for d in disks for p in d["after"] if p["action"] == "resize"),
+        "partitionsResized": sum(1 for d in disks for p in d["after"] or [] if p["action"] == "resize"),
         "filesystemsMade": sum(1 for f in fss if f["action"] == "create"),
         "filesystemsReused": sum(1 for f in fss if f["action"] in ("reuse", "none")),
         "filesystemsWiped": sum(1 for f in fss if f["action"] == "wipe"),

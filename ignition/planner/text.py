@@ -29,6 +29,10 @@ def _disk(d: dict[str, Any]) -> list[str]:
         what += ", not described: planned as a blank disk of --default-disk-size"
     lines = [f"  disk {d['device']} ({what})"]
     table = {"gpt": "GPT", "none": "no partition table", "corrupt": "damaged GPT: " + d["problem"]}[d["tableBefore"]]
+    if d["action"] == "unplanned":
+        lines.append(f"    not planned: the stage fails first ({table})")
+        lines += _table(d["before"], d["sectorSize"])
+        return lines
     if d["action"] == "keep":
         lines.append(f"    partition table already as configured ({table}); nothing written")
     else:

@@ -154,6 +154,20 @@ def test_a_partition_that_does_not_fit_fails_the_plan(tmp_path: Path, capsys: py
     rc, doc = plan_json(capsys, config, "--disk", "/dev/vda=blank:1G")
     assert rc == 1 and doc["result"]["exitCode"] == 1 and doc["result"]["stoppedAt"] == "disks"
     assert "does not fit" in doc["result"]["error"]
+    # the disk is still shown, as it was read: nothing of it is planned
+    assert [(d["device"], d["action"], d["before"], d["after"]) for d in doc["disks"]] == [
+        ("/dev/vda", "unplanned", [], None)]
+    assert doc["summary"]["disksRewritten"] == 0 and doc["summary"]["destructive"] is False
+
+
+@pytest.mark.allow_subprocess
+def test_a_failing_disk_is_shown_as_it_was_read(tmp_path: Path, two_parts: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(tmp_path, disks_config(parts=[{"number": 3, "sizeMiB": 100}]))
+    rc, out, err = run(capsys, config, "--disk", f"/dev/vda={two_parts}")
+    assert rc == 1 and "does not fit" in err
+    shown = out[out.index("not planned: the stage fails first (GPT)"):out.index("the first boot would fail")]
+    assert [line.split()[:2] for line in shown.splitlines()[2:]] == [["1", "'A'"], ["2", "'B'"]]
 
 
 def test_an_invalid_config_prints_the_validators_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
