@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--no-doc", action="store_true")
     ns = ap.parse_args()
+    load = os.getloadavg()[0]  # other work on the machine inflates the times; the doc says how much there was
     with tempfile.TemporaryDirectory(prefix="bench-plan-") as tmp:
         big = Path(tmp) / "big.ign"
         cfg = big_config(ns.files)
@@ -58,7 +60,7 @@ def main() -> None:
         rows(results),
         "",
         f"run {facts['date']}; nproc {facts['nproc']} ({facts['cpu']}); kernel {facts['kernel']}; "
-        f"Python {facts['python']}",
+        f"Python {facts['python']}; load average {load:.1f} when it started",
     ])
     print(md)
     if not ns.no_doc:
