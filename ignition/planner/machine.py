@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -192,9 +193,14 @@ class PlannedMachine(Machine):
         image = dev.image
 
         def read(lba: int, count: int) -> bytes:
-            with open(image, "rb") as f:
-                f.seek(lba * ssz)
-                return f.read(count * ssz)
+            # O_NONBLOCK: should the path have become a FIFO since it was checked, do not hang on it
+            fd = os.open(image, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise UsageError(f"--disk {node}={image}: the image is no longer a regular file")
+                return os.pread(fd, count * ssz, lba * ssz)
+            finally:
+                os.close(fd)
 
         state = parse_disk(node, ssz, total, read)
         self.tables[node] = state
