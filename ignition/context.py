@@ -4,11 +4,12 @@ state, which the engine saves after a successful stage."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ignition.config.types import Config
 from ignition.environment import Environment
 from ignition.log import Logger
+from ignition.machine import HOST, Machine
 from ignition.plan import Plan
 from ignition.resources.fetcher import Fetcher
 from ignition.run import Runner
@@ -64,6 +65,8 @@ class StageContext:
     paths: Paths
     dry_run: bool = False
     plan: Plan | None = None  # set in a dry run
+    # Where device look-ups go: the running machine, or a described one (ignition-plan).
+    machine: Machine = field(default=HOST)
 
     def write_host_file(self, path: str, data: bytes, mode: int) -> None:
         """Write a file outside the target (flags under /run); planned in a dry run."""

@@ -17,6 +17,7 @@ from ignition.environment import Environment
 from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError, StageError, UsageError
 from ignition.fetchsettings import Fetchers
 from ignition.log import Logger, Sink, default_sink
+from ignition.machine import HOST, Machine
 from ignition.plan import Plan
 from ignition.providers import Provider, report_status
 from ignition.render import log_fetched
@@ -44,8 +45,13 @@ class Options:
     plan_json: bool = False
 
 
+def one_line(e: Exception) -> str:
+    """An error as the one line an operator sees on the console before emergency mode."""
+    return "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+
+
 def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
-        out: TextIO | None = None) -> int:
+        out: TextIO | None = None, machine: Machine = HOST) -> int:
     env = env or Environment.from_environ()
     logger = Logger(sink or default_sink(opts.log_to_stdout, opts.dry_run), opts.stage, opts.platform)
     try:
@@ -76,7 +82,7 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
 
     def context(config: Config, fetcher: Fetcher) -> StageContext:
         return StageContext(config, root, runner, fetcher, st, opts.platform, logger, env,
-                            opts.paths, opts.dry_run, plan)
+                            opts.paths, opts.dry_run, plan, machine)
 
     error: str | None = None
     try:
@@ -95,8 +101,7 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
                 logger.info(f"nothing to do in the {opts.stage} stage for this config")
             _save_state(opts, st, plan)
     except IgnitionError as e:
-        # One line: it is what an operator sees on the console before emergency mode.
-        error = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        error = one_line(e)
         logger.crit("stage failed: " + error)
     except Exception as e:  # a bug: still one clear CRITICAL line, details at debug
         import traceback

@@ -75,6 +75,10 @@ class Sysroot:
 
     # Reading is the same for real and dry runs.
 
+    def made_by_command(self, path: str, kind: str) -> None:
+        """`path` is now a `kind` node that a command (useradd) made; nothing to
+        do when the command really ran."""
+
     def lexists(self, path: str) -> bool:
         return os.path.lexists(self.resolve(path))
 
@@ -255,6 +259,20 @@ class DryRunSysroot(Sysroot):
     def lstat(self, path: str) -> os.stat_result | None:
         known, _ = self._planned(path)
         return None if known else super().lstat(path)
+
+    def made_by_command(self, path: str, kind: str) -> None:
+        # The recorded command would have made it: later decisions see it, the plan lists the command.
+        for p in self._parents_missing(path):
+            self._overlay[p] = "dir"
+        self._overlay[path] = kind
+
+    def _parents_missing(self, path: str) -> list[str]:
+        out = []
+        cur = os.path.dirname(path)
+        while cur != "/" and self.kind(cur) not in ("dir", "link"):
+            out.append(cur)
+            cur = os.path.dirname(cur)
+        return out
 
     def makedirs(self, path: str, mode: int = 0o755) -> list[str]:
         created: list[str] = []

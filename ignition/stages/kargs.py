@@ -5,7 +5,6 @@ the machine when it changed anything; the first boot then starts over."""
 
 from __future__ import annotations
 
-import shutil
 from typing import ClassVar
 
 from ignition import distro
@@ -26,7 +25,7 @@ class KargsStage:
 
     def run(self, ctx: StageContext) -> None:
         helper = distro.tool("ignition-kargs-helper")
-        if shutil.which(helper) is None:
+        if not ctx.machine.has_program(helper):
             raise StageError(
                 "kernelArguments are not supported on this distribution: its helper "
                 f"{helper} is not installed (a distribution provides it, or points "

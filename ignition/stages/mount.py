@@ -63,7 +63,7 @@ class MountStage:
         return bool(mountable(config))
 
     def run(self, ctx: StageContext) -> None:
-        aliases = DeviceAliases(ctx.paths.dev_aliases, ctx.dry_run)
+        aliases = DeviceAliases(ctx.paths.dev_aliases, ctx.dry_run, ctx.machine)
         for fs in mountable(ctx.config):
             path = fs.path or "/"
             _check_no_symlinks(ctx, path)

@@ -21,6 +21,7 @@ import os
 import time
 
 from ignition.errors import StageError
+from ignition.machine import HOST, Machine
 
 POLL = 0.01  # seconds between looks while a device has not appeared yet
 
@@ -49,9 +50,10 @@ def alias_path(directory: str, device: str) -> str:
 class DeviceAliases:
     """Config device path -> its alias, made on first use within one run."""
 
-    def __init__(self, directory: str, dry_run: bool = False) -> None:
+    def __init__(self, directory: str, dry_run: bool = False, machine: Machine = HOST) -> None:
         self.directory = directory
         self.dry_run = dry_run
+        self.machine = machine
         self._made: dict[str, str] = {}
 
     def known(self, device: str) -> bool:
@@ -64,7 +66,7 @@ class DeviceAliases:
             return self._made[device]
         # A dry run looks, it does not wait: on a developer's machine the
         # config's devices are usually not there at all.
-        node = wait_for_node(device, 0.0 if self.dry_run else timeout)
+        node = self.machine.wait_for_node(device, 0.0 if self.dry_run else timeout)
         if self.dry_run:
             self._made[device] = node
             return node
@@ -84,4 +86,4 @@ class DeviceAliases:
 
     def node(self, device: str) -> str:
         """The kernel node behind the alias of `device` (for sysfs lookups)."""
-        return os.path.realpath(self.get(device))
+        return self.machine.realpath(self.get(device))

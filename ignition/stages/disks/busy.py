@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 
 from ignition.errors import StageError
+from ignition.machine import HOST, Machine
 from ignition.stages.disks.model import DiskPlan
-from ignition.stages.disks.udev import SYS_BLOCK, kernel_partitions
+from ignition.stages.disks.udev import SYS_BLOCK
 
 
 def _devnum(name: str) -> str:
@@ -61,17 +62,16 @@ def in_use(name: str) -> str:
     return ""
 
 
-def check_not_busy(plan: DiskPlan) -> None:
+def check_not_busy(plan: DiskPlan, machine: Machine = HOST) -> None:
     if not plan.changes:
         return
-    kparts = kernel_partitions(plan.device)
-    disk = os.path.basename(plan.device)
-    why = in_use(disk)
+    kparts = machine.kernel_partitions(plan.device)
+    why = machine.in_use(plan.device)
     if why and not kparts:
         raise StageError(f"refusing to partition {plan.device}: the whole disk is {why}")
     changed = set(kparts) if plan.wipe_table else set(plan.deletes)
     for n in sorted(changed & set(kparts)):
-        why = in_use(kparts[n])
+        why = machine.in_use("/dev/" + kparts[n])
         if why:
             raise StageError(f"refusing to change partition {n} of {plan.device}: /dev/{kparts[n]} is {why}; "
                              "unmount it first or leave the partition as it is in the config")

@@ -19,7 +19,6 @@ from ignition.run import Runner
 from ignition.stages.disks.aliases import DeviceAliases
 from ignition.stages.disks.model import FsInfo, FsPlan
 from ignition.stages.disks.parallel import Job, related, run_jobs
-from ignition.stages.disks.probe import probe_filesystem
 from ignition.stages.disks.udev import trigger
 
 
@@ -144,7 +143,7 @@ def _skip(ctx: StageContext, fs: Filesystem, fplan: FsPlan) -> None:
 
 
 def _decide_and_apply(ctx: StageContext, fs: Filesystem, alias: str, where: str) -> None:
-    fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), where)
+    fplan = plan_filesystem(fs, alias, ctx.machine.probe_filesystem(ctx.run, alias), where)
     if fplan.action in ("reuse", "none"):
         _skip(ctx, fs, fplan)
     else:
@@ -167,7 +166,7 @@ def create_filesystems(ctx: StageContext, aliases: DeviceAliases) -> None:
             # there is only known once that entry is done.
             jobs.append(later)
             continue
-        fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
+        fplan = plan_filesystem(fs, alias, ctx.machine.probe_filesystem(ctx.run, alias), entry(i))
         if fplan.action in ("reuse", "none"):
             _skip(ctx, fs, fplan)
             continue

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from ignition import distro
 from ignition.config.types import Clevis, Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
-from ignition.stages.disks.probe import probe_filesystem
 
 # The kernel's own registration of device-mapper. Not /dev/mapper/control:
 # libdevmapper creates that node by itself when it is missing, driver or not.
@@ -97,7 +95,7 @@ def prepare_keys(ctx: StageContext) -> list[LuksKey]:
         if not luks.device:
             raise StageError(f"LUKS volume {luks.name}: no device; set its `device`")
         if has_clevis(luks.clevis):
-            if shutil.which(distro.tool("clevis")) is None:
+            if not ctx.machine.has_program(distro.tool("clevis")):
                 raise StageError(f"LUKS volume {luks.name}: clevis bindings need the clevis tools in the "
                                  f"initramfs ({distro.tool('clevis')} is not on PATH)")
             if luks.clevis.custom.pin and (luks.clevis.tang or luks.clevis.tpm2):
@@ -162,7 +160,7 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
     luks = lk.luks
     if luks.wipe_volume:
         return "format"
-    found = probe_filesystem(ctx.run, node)
+    found = ctx.machine.probe_filesystem(ctx.run, node)
     if found.ambivalent:
         where = f"$.storage.luks[{ctx.config.storage.luks.index(luks)}]"
         sigs = ", ".join(map(str, found.signatures)) or "wipefs could not list them"

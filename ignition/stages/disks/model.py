@@ -66,7 +66,7 @@ class Signature:
     uuid: str = ""
 
     def __str__(self) -> str:
-        return f"{self.type or 'unknown'} at offset {self.offset}"
+        return f"{self.type or 'unknown'}" + (f" at offset {self.offset}" if self.offset else "")
 
 
 @dataclass(frozen=True)

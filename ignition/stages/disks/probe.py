@@ -9,7 +9,6 @@ from ignition.config.types import Config
 from ignition.errors import StageError
 from ignition.run import Runner
 from ignition.stages.disks.aliases import DeviceAliases
-from ignition.stages.disks.gpt import read_disk
 from ignition.stages.disks.model import DiskState, FsInfo, Signature
 
 
@@ -23,7 +22,7 @@ def probe_disks(config: Config, aliases: DeviceAliases) -> dict[str, DiskState]:
         except StageError as e:
             raise StageError(f"{e}; check the disk's device path") from e
         try:
-            out[disk.device] = read_disk(node)
+            out[disk.device] = aliases.machine.read_disk(node)
         except OSError as e:
             raise StageError(f"reading the partition table of {disk.device}: {e.strerror or e}; "
                              "check the disk's device path") from e
@@ -42,20 +41,42 @@ def parse_export(text: str) -> dict[str, str]:
 BLKID_AMBIVALENT = 8  # blkid's exit status when the low-level probe finds several signatures
 
 
-def probe_filesystem(run: Runner, device: str) -> FsInfo:
-    """blkid's low-level probe (no cache): the signature really on the device."""
-    res = run.run([distro.tool("blkid"), "-p", "-o", "export", device], probe=True, check=False)
+def probe_filesystem(run: Runner, device: str, region: tuple[str, int, int] | None = None) -> FsInfo:
+    """blkid's low-level probe (no cache): the signature really on the device.
+    `region` (file, offset, size in bytes) probes those bytes of an image file
+    instead, as the device `device` will show them (ignition-plan)."""
+    where = [device] if region is None else ["-O", str(region[1]), "-S", str(region[2]), region[0]]
+    res = run.run([distro.tool("blkid"), "-p", "-o", "export", *where], probe=True, check=False)
     if res.returncode == 2:
         return FsInfo()
     err = res.stderr.decode("utf-8", "replace")
     if res.returncode == BLKID_AMBIVALENT or "ambivalent" in err:
-        return FsInfo(ambivalent=True, signatures=list_signatures(run, device))
+        sigs = list_signatures(run, device) if region is None else region_signatures(run, region)
+        return FsInfo(ambivalent=True, signatures=sigs)
     if res.returncode != 0:
         raise StageError(f"probing {device} with blkid: exit status {res.returncode}: {err.strip()}")
     kv = parse_export(res.stdout.decode("utf-8", "replace"))
     # A partition table is not a filesystem: a disk with one counts as "has something".
     kind = kv.get("TYPE", "") or ("partition table " + kv["PTTYPE"] if "PTTYPE" in kv else "")
     return FsInfo(kind, kv.get("LABEL", ""), kv.get("UUID", ""))
+
+
+# The formats the disks stage makes: what a config can ask to reuse.
+MAKEABLE = ("ext4", "xfs", "btrfs", "vfat", "swap")
+
+
+def region_signatures(run: Runner, region: tuple[str, int, int]) -> tuple[Signature, ...]:
+    """The signatures of those formats in a region of an image file, each probed on its
+    own (`blkid -n TYPE`; wipefs cannot look at a region), offsets unknown. What else
+    is there stays unlisted, which is all the reuse decision needs."""
+    out = []
+    for kind in MAKEABLE:
+        res = run.run([distro.tool("blkid"), "-p", "-n", kind, "-o", "export", "-O", str(region[1]), "-S",
+                       str(region[2]), region[0]], probe=True, check=False)
+        kv = parse_export(res.stdout.decode("utf-8", "replace")) if res.returncode == 0 else {}
+        if kv.get("TYPE"):
+            out.append(Signature(kv["TYPE"], "", kv.get("LABEL", ""), kv.get("UUID", "")))
+    return tuple(out)
 
 
 def list_signatures(run: Runner, device: str) -> tuple[Signature, ...]:

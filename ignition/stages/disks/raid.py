@@ -8,6 +8,7 @@ import os
 from ignition import distro
 from ignition.config.types import Raid
 from ignition.errors import CommandError, StageError
+from ignition.machine import HOST, Machine
 from ignition.run import Runner
 
 MDSTAT = "/proc/mdstat"  # present when the kernel has the md driver
@@ -56,8 +57,8 @@ def create_raid(raid: Raid, devices: list[str], run: Runner) -> None:
                          "check the array's level, devices and options") from e
 
 
-def resolve_members(raid: Raid) -> list[str]:
-    return [os.path.realpath(d) for d in raid.devices]
+def resolve_members(raid: Raid, machine: Machine = HOST) -> list[str]:
+    return [machine.realpath(d) for d in raid.devices]
 
 
 def require_md(run: Runner) -> None:

@@ -3,24 +3,23 @@ nothing), then write partition tables, then filesystems."""
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
 from ignition.config.types import Config
 from ignition.context import StageContext
 from ignition.errors import StageError
+from ignition.machine import HOST, Machine
 from ignition.stages.base import ConfigSource
-from ignition.stages.disks import aliases as aliases_mod
 from ignition.stages.disks.aliases import DeviceAliases
-from ignition.stages.disks.busy import check_not_busy, in_use
+from ignition.stages.disks.busy import check_not_busy
 from ignition.stages.disks.filesystems import create_filesystems, entry, formatted, plan_filesystem
-from ignition.stages.disks.luks import LuksKey, apply_luks, check_existing, mapper_path, prepare_keys, require_dm
+from ignition.stages.disks.luks import LuksKey, apply_luks, check_existing, mapper_path, prepare_keys
 from ignition.stages.disks.model import DiskPlan, PartInfo
 from ignition.stages.disks.partitions import write_table
 from ignition.stages.disks.plan import plan_disk
-from ignition.stages.disks.probe import probe_disks, probe_filesystem
-from ignition.stages.disks.raid import array_path, check_raid, create_raid, require_md, resolve_members
-from ignition.stages.disks.udev import SYS_BLOCK, settle
+from ignition.stages.disks.probe import probe_disks
+from ignition.stages.disks.raid import array_path, check_raid, create_raid, resolve_members
+from ignition.stages.disks.udev import settle
 
 
 def describe(parts: tuple[PartInfo, ...], per_mib: int) -> str:
@@ -31,22 +30,10 @@ def describe(parts: tuple[PartInfo, ...], per_mib: int) -> str:
         f" label {p.label!r} type {p.type_guid} guid {p.guid or '(random)'}" for p in parts)
 
 
-def _owner(device: str) -> tuple[str, int] | None:
-    """(disk node, partition number) when `device` is a partition, else None."""
-    name = os.path.basename(os.path.realpath(device))
-    sys_dir = os.path.realpath(os.path.join(SYS_BLOCK, name))
-    try:
-        with open(os.path.join(sys_dir, "partition"), encoding="ascii") as f:
-            number = int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-    return "/dev/" + os.path.basename(os.path.dirname(sys_dir)), number
-
-
-def touched(device: str, plans: list[DiskPlan]) -> bool:
+def touched(device: str, plans: list[DiskPlan], machine: Machine = HOST) -> bool:
     """Will the partition plan change what `device` is?"""
-    node = os.path.realpath(device)
-    owner = _owner(device)
+    node = machine.realpath(device)
+    owner = machine.partition_of(device)
     for p in plans:
         if not p.changes:
             continue
@@ -64,54 +51,50 @@ def produced(config: Config) -> set[str]:
     return {array_path(r) for r in config.storage.raid} | {mapper_path(lk) for lk in config.storage.luks}
 
 
-def _untouched(device: str, plans: list[DiskPlan], made: set[str]) -> bool:
+def _untouched(device: str, plans: list[DiskPlan], made: set[str], machine: Machine) -> bool:
     """Exists now and stays what it is until its turn comes."""
-    return device not in made and os.path.exists(device) and not touched(device, plans)
-
-
-def _name(alias: str) -> str:
-    """Kernel name of the node behind an alias, e.g. loop0p1."""
-    return os.path.basename(os.path.realpath(alias))
+    return device not in made and machine.exists(device) and not touched(device, plans, machine)
 
 
 def run_disks(ctx: StageContext) -> None:
     s = ctx.config.storage
+    m = ctx.machine
     # Every device the config names is resolved once, on first use; later
     # steps go through the alias (see aliases.py).
-    aliases = DeviceAliases(ctx.paths.dev_aliases, dry_run=ctx.plan is not None)
+    aliases = DeviceAliases(ctx.paths.dev_aliases, dry_run=ctx.plan is not None, machine=m)
     states = probe_disks(ctx.config, aliases)
     plans = [plan_disk(d, states[d.device]) for d in s.disks]
     for plan in plans:
-        check_not_busy(plan)
+        check_not_busy(plan, m)
     made = produced(ctx.config)
     for raid in s.raid:
         check_raid(raid)
         for dev in raid.devices:
-            if _untouched(dev, plans, made):
-                why = in_use(_name(aliases.get(dev)))
+            if _untouched(dev, plans, made, m):
+                why = m.in_use(aliases.get(dev))
                 if why:
                     raise StageError(f"refusing to put {dev} into RAID array {raid.name}: it is {why}")
     keys = prepare_keys(ctx)
     # Kernel support last: a config error is the more useful message.
     if s.raid:
-        require_md(ctx.run)
+        m.require_md(ctx.run)
     if s.luks:
-        require_dm(ctx)
+        m.require_dm(ctx)
     for lk in keys:
         dev = lk.luks.device or ""
-        if _untouched(dev, plans, made):
+        if _untouched(dev, plans, made, m):
             alias = aliases.get(dev)
             if check_existing(ctx, lk, alias) == "format":
-                why = in_use(_name(alias))
+                why = m.in_use(alias)
                 if why:
                     raise StageError(f"refusing to format LUKS volume {lk.luks.name} on {dev}: it is {why}")
     # Filesystems the partition plan leaves alone are checked now, so a wrong
     # format without wipeFilesystem fails before any table is written.
     for i, fs in formatted(ctx.config):
-        if _untouched(fs.device, plans, made):
+        if _untouched(fs.device, plans, made, m):
             alias = aliases.get(fs.device)
-            fplan = plan_filesystem(fs, alias, probe_filesystem(ctx.run, alias), entry(i))
-            why = in_use(_name(alias)) if fplan.action in ("create", "wipe") else ""
+            fplan = plan_filesystem(fs, alias, m.probe_filesystem(ctx.run, alias), entry(i))
+            why = m.in_use(alias) if fplan.action in ("create", "wipe") else ""
             if why:
                 raise StageError(f"{entry(i)}: refusing to format {fs.device}: it is {why}")
 
@@ -130,14 +113,14 @@ def run_disks(ctx: StageContext) -> None:
         members = [aliases.get(d) for d in raid.devices]
         with ctx.logger.op(f"creating RAID array {raid.name} ({raid.level} over {', '.join(raid.devices)})"):
             create_raid(raid, members, ctx.run)
-            aliases_mod.wait_for_node(array_path(raid), timeout=60)
+            m.wait_for_node(array_path(raid), 60)
     if s.raid:
         settle(ctx.run)
     for lk in keys:
         alias = aliases.get(lk.luks.device or "")
         with ctx.logger.op(f"creating LUKS volume {lk.luks.name} on {lk.luks.device}"):
             apply_luks(ctx, lk, alias)
-            aliases_mod.wait_for_node(mapper_path(lk.luks), timeout=60)
+            m.wait_for_node(mapper_path(lk.luks), 60)
     create_filesystems(ctx, aliases)
     settle(ctx.run)
 
@@ -145,29 +128,42 @@ def run_disks(ctx: StageContext) -> None:
 def _dry_run(ctx: StageContext, plans: list[DiskPlan], keys: list[LuksKey], made: set[str],
              aliases: DeviceAliases) -> None:
     assert ctx.plan is not None
+    m = ctx.machine
     for p in plans:
         per_mib = 1024 * 1024 // p.before.sector_size
         ctx.plan.add("keep" if not p.changes else "rewrite", f"partition table of {p.device}",
                      before=describe(p.before.partitions, per_mib), after=describe(p.after, per_mib),
                      wipeTable=p.wipe_table, delete=",".join(map(str, p.deletes)) or "-",
                      create=",".join(str(c.number) for c in p.creates) or "-")
+    m.partitioned(plans)
+
+    # A device is decided now when it stays as it is until its turn, or when
+    # the machine can say what it will hold by then (a planned machine).
+    def known(dev: str) -> bool:
+        return m.predicts or _untouched(dev, plans, made, m)
+
     # The recording runner puts each mdadm/cryptsetup call in the plan; key
     # files are named there, never written, and keys never appear.
     for raid in ctx.config.storage.raid:
         ctx.plan.add("create RAID array", array_path(raid), level=raid.level, devices=",".join(raid.devices),
                      spares=raid.spares or 0)
-        create_raid(raid, resolve_members(raid), ctx.run)
+        members = [aliases.get(d) for d in raid.devices] if m.predicts else resolve_members(raid, m)
+        create_raid(raid, members, ctx.run)
+        m.created(array_path(raid), "raid", tuple(members))
     for lk in keys:
         dev = lk.luks.device or ""
-        known = _untouched(dev, plans, made)
+        now = known(dev)
         ctx.plan.add("create LUKS volume", mapper_path(lk.luks), device=dev,
                      key="generated" if lk.generated else "keyFile", wipeVolume=bool(lk.luks.wipe_volume),
-                     found="probed" if known else "decided after the steps before it")
-        apply_luks(ctx, lk, aliases.get(dev) if known else os.path.realpath(dev), None if known else "format")
+                     found="probed" if now else "decided after the steps before it")
+        node = aliases.get(dev) if now else m.realpath(dev)
+        apply_luks(ctx, lk, node, None if now else "format")
+        m.created(mapper_path(lk.luks), "luks", (node,))
     for i, fs in formatted(ctx.config):
-        if _untouched(fs.device, plans, made):
+        if known(fs.device):
             node = aliases.get(fs.device)
-            fp = plan_filesystem(fs, node, probe_filesystem(ctx.run, node), entry(i))
+            fp = plan_filesystem(fs, node, m.probe_filesystem(ctx.run, node), entry(i))
+            m.formatted(node, fs, fp)
             found = fp.found.type or "nothing"
             if fp.action == "create":
                 ctx.plan.add("create filesystem", fs.device, format=fs.format, found=found,

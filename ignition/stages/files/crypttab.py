@@ -8,9 +8,6 @@ state lives on a tmpfs, the key's only lasting copy is the target's.
 
 from __future__ import annotations
 
-import os
-
-from ignition import distro
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
 from ignition.resources import dataurl
@@ -22,10 +19,9 @@ KEY_DIR = "/etc/luks"
 
 def _uuid(ctx: StageContext, name: str, device: str) -> str:
     try:
-        res = ctx.run.run([distro.tool("cryptsetup"), "luksUUID", os.path.realpath(device)], probe=True)
+        return ctx.machine.luks_uuid(ctx.run, device)
     except CommandError as e:
         raise StageError(f"reading the LUKS UUID of {name} on {device}: {e}") from e
-    return res.stdout.decode("ascii", "replace").strip()
 
 
 def crypttab_line(name: str, uuid: str, key_path: str | None, netdev: bool) -> str:

@@ -18,7 +18,7 @@ from ignition.config.types import Directory, File, Link, Resource, Storage
 from ignition.context import StageContext
 from ignition.errors import IgnitionError, StageError
 from ignition.resources.parallel import FetchFailed, fetch_all
-from ignition.stages.files.owner import resolve_ids
+from ignition.stages.files.owner import planned_accounts, resolve_ids
 
 DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
@@ -147,7 +147,7 @@ def _exists_error(e: Entry, kind: str) -> StageError:
 def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
     root = ctx.root
     kind, created = _prepare(ctx, e)
-    uid, gid = resolve_ids(root, f.user, f.group, e.where, ctx.dry_run)
+    uid, gid = resolve_ids(root, f.user, f.group, e.where, planned_accounts(ctx.config) if ctx.dry_run else None)
     if kind not in (None, "file"):
         raise _exists_error(e, kind)
     if got.contents is not None:
@@ -171,7 +171,7 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
 def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
     root = ctx.root
     kind, created = _prepare(ctx, e)
-    uid, gid = resolve_ids(root, d.user, d.group, e.where, ctx.dry_run)
+    uid, gid = resolve_ids(root, d.user, d.group, e.where, planned_accounts(ctx.config) if ctx.dry_run else None)
     if kind is None:
         root.mkdir(d.path, DEFAULT_DIR_MODE if d.mode is None else d.mode)
         created.append(d.path)
@@ -206,7 +206,7 @@ def _link(ctx: StageContext, e: Entry, ln: Link) -> list[str]:
             raise _exists_error(e, kind)
         root.hardlink(ln.path, target)
         return created[:1] or [ln.path]
-    uid, gid = resolve_ids(root, ln.user, ln.group, e.where, ctx.dry_run)
+    uid, gid = resolve_ids(root, ln.user, ln.group, e.where, planned_accounts(ctx.config) if ctx.dry_run else None)
     if kind == "link" and os.path.normpath(root.readlink(ln.path)) == os.path.normpath(target):
         pass  # already the link the config asks for
     elif kind is not None:

@@ -100,6 +100,9 @@ def _user(ctx: StageContext, i: int, u: PasswdUser) -> None:
         # No hash means a locked password, as in Ignition.
         args += ["--password", u.password_hash or "*"]
         _run(ctx, [distro.tool("useradd"), root, *args, *common, u.name], f"adding user {u.name!r}")
+        if not u.no_create_home:
+            # A dry run records useradd; later steps must still see the home it makes.
+            ctx.root.made_by_command(u.home_dir or f"/home/{u.name}", "dir")
 
 
 def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:

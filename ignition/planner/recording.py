@@ -1,0 +1,94 @@
+"""The runner, sysroot and fetcher of a plan: the dry-run ones, with three
+guards and one memory.
+
+- A probe that would name a path of this machine's /dev, /sys or /proc is
+  refused: the described machine answers those questions (machine.py), and a
+  probe that slipped past it would read the laptop's own disks.
+- The sysroot keeps the bytes each planned write would put in the root, so
+  the report can say what the preset file enables rather than guess it.
+- With --offline, a remote resource is not fetched: it is listed, and planned
+  as empty contents whose size is unknown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ignition import redact
+from ignition.config.types import Resource
+from ignition.errors import StageError
+from ignition.log import Logger
+from ignition.plan import Plan
+from ignition.resources.fetcher import Fetcher
+from ignition.run import RecordingRunner, Result
+from ignition.sysroot import DryRunSysroot
+
+HOST_PLACES = ("/dev/", "/sys/", "/proc/")
+
+
+def _names_host_device(arg: str) -> bool:
+    value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+    return os.path.normpath(value).startswith(HOST_PLACES) if value.startswith("/") else False
+
+
+class PlanRunner(RecordingRunner):
+    """Records every change; runs only probes of files (image files, the root)."""
+
+    def __init__(self, logger: Logger, plan: Plan) -> None:
+        super().__init__(logger, plan)
+        self.probes: list[tuple[str, ...]] = []  # every probe that ran, for the tests
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,
+        probe: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        secret_input: bool = False,
+    ) -> Result:
+        if probe:
+            host = [a for a in argv[1:] if _names_host_device(a)]
+            if host:
+                raise StageError(f"planning would have to look at {host[0]} with {os.path.basename(argv[0])}, "
+                                 "which ignition-plan cannot read from an image yet")
+            self.probes.append(tuple(argv))
+        return super().run(argv, input=input, probe=probe, check=check, env=env, timeout=timeout,
+                           secret_input=secret_input)
+
+
+class PlanSysroot(DryRunSysroot):
+    """The dry-run sysroot, remembering the bytes of each planned write."""
+
+    def __init__(self, root: str, plan: Plan) -> None:
+        super().__init__(root, plan)
+        self.written: dict[str, bytes] = {}
+
+    def write_file(self, path: str, data: bytes, mode: int = 0o644, uid: int | None = None,
+                   gid: int | None = None) -> None:
+        super().write_file(path, data, mode, uid, gid)
+        self.written[path] = data
+
+    def read_bytes(self, path: str) -> bytes | None:
+        # A later step of the same plan reads what an earlier one wrote.
+        if path in self.written:
+            return self.written[path]
+        return super().read_bytes(path)
+
+
+@dataclass(frozen=True)
+class OfflineFetcher(Fetcher):
+    """--offline: data URLs are decoded as always; anything remote is listed, not fetched."""
+
+    unfetched: list[tuple[str, str]] = field(default_factory=list)  # (redacted URL, expected hash or "")
+
+    def fetch_resource(self, res: Resource) -> bytes:
+        if res.source is None or urlsplit(res.source).scheme.lower() in ("data", ""):
+            return super().fetch_resource(res)
+        self.unfetched.append((redact.url(res.source), res.verification.hash or ""))
+        return b""
