@@ -119,7 +119,7 @@ def _filesystems(m: PlannedMachine, destroys: list[str]) -> list[dict[str, Any]]
             destroys.append(f"{f.config_device} ({f.device}): {verb} {fs_text(p.found)}")
         out.append({"device": f.config_device, "node": f.device, "format": p.format, "action": p.action,
                     "label": f.label, "uuid": f.uuid, "found": _fs_json(p.found), "destructive": destructive,
-                    "command": list(p.argv)})
+                    "command": list(p.argv), "warning": p.warning})
     return out
 
 

@@ -52,7 +52,8 @@ def _fs(f: dict[str, Any]) -> str:
     verb = {"create": f"make {f['format']}{label}", "reuse": f"reuse the {f['format']} there",
             "wipe": "wipe every signature", "none": "leave as it is (nothing asked)"}[f["action"]]
     mark = f"{MARK} " if f["destructive"] else ""
-    return f"  {mark}filesystem on {f['device']} ({f['node']}): {verb} (found {had})"
+    line = f"  {mark}filesystem on {f['device']} ({f['node']}): {verb} (found {had})"
+    return line + (f"\n    warning: {f['warning']}" if f.get("warning") else "")
 
 
 def _files(doc: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from ignition.planner.cli import main
 from tests.unit import fakeserver
-from tests.unit.planimages import image
+from tests.unit.planimages import image, sh
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.ign"
 
@@ -349,3 +349,26 @@ def test_growing_a_partition_with_resize_is_not_destructive(tmp_path: Path, caps
     assert [(p["number"], p["size"], p["action"]) for p in doc["disks"][0]["after"]] == [(1, 30 * 2048, "resize")]
     assert [(f["action"], f["found"]["label"]) for f in doc["filesystems"]] == [("reuse", "keep")]
     assert doc["destroys"] == [] and doc["summary"]["partitionsResized"] == 1
+
+
+@pytest.mark.allow_subprocess
+@pytest.mark.parametrize(("label", "rc"), [("keep", 0), ("other", 1)])
+def test_a_filesystem_beside_a_stale_signature_is_planned_as_the_boot_decides(
+        tmp_path: Path, two_parts: Path, capsys: pytest.CaptureFixture[str], label: str, rc: int) -> None:
+    # The first sector of an XFS over partition 1's ext4 'keep': blkid sees two signatures there.
+    xfs = tmp_path / "xfs.img"
+    with open(xfs, "wb") as f:
+        f.truncate(300 << 20)
+    sh("mkfs.xfs", "-q", "-f", str(xfs))
+    with open(xfs, "rb") as src, open(two_parts, "r+b") as dst:
+        dst.seek(1 << 20)
+        dst.write(src.read(512))
+    config = write(tmp_path, disks_config({"device": "/dev/disk/by-partlabel/A", "format": "ext4", "label": label}))
+    got, doc = plan_json(capsys, config, "--disk", f"/dev/vda={two_parts}")
+    assert got == rc
+    if rc == 0:
+        (fs,) = doc["filesystems"]
+        assert (fs["action"], fs["found"]["ambivalent"], fs["found"]["label"]) == ("reuse", True, "keep")
+        assert "blkid found more than one signature (ext4, xfs); reusing the ext4 filesystem" in fs["warning"]
+    else:
+        assert "none is the ext4 filesystem the config names (label 'other')" in doc["result"]["error"]
