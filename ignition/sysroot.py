@@ -99,13 +99,28 @@ class Sysroot:
         while cur != "/" and not os.path.isdir(self.resolve_full(cur)):
             missing.append(cur)
             cur = os.path.dirname(cur)
-        for p in reversed(missing):
-            host = self.resolve_full(p)
-            # A link on the way may point at a directory that is missing too.
-            self._mkdir_parents(host)
-            self._mkdir(host, mode if p == path else 0o755)
-            created.append(p)
+        try:
+            for p in reversed(missing):
+                host = self.resolve_full(p)
+                # A link on the way may point at a directory that is missing too.
+                self._mkdir_parents(host)
+                self._mkdir(host, mode if p == path else 0o755)
+                created.append(p)
+        except BaseException:
+            # A path that cannot be made (too long, a file on the way, ...) leaves nothing behind.
+            self.remove_created(created)
+            raise
         return created
+
+    def remove_created(self, created: list[str]) -> None:
+        """Remove again the directories makedirs returned, deepest first, as
+        long as they are still empty: a node that failed leaves nothing behind
+        that the config did not ask for."""
+        for p in reversed(created):
+            try:
+                os.rmdir(self.resolve(p))
+            except OSError:
+                return  # not empty (or gone): its parents are not empty either
 
     def _mkdir_parents(self, host: str) -> None:
         parent = os.path.dirname(host)
@@ -255,6 +270,10 @@ class DryRunSysroot(Sysroot):
     def lstat(self, path: str) -> os.stat_result | None:
         known, _ = self._planned(path)
         return None if known else super().lstat(path)
+
+    def remove_created(self, created: list[str]) -> None:
+        for p in created:
+            self._overlay.pop(p, None)
 
     def makedirs(self, path: str, mode: int = 0o755) -> list[str]:
         created: list[str] = []

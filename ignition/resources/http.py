@@ -231,9 +231,11 @@ class HttpClient:
                 raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
             if code not in (200, 204):
                 raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
-            return self._read_body(resp, deadline, secrets)
+            return self._read_body(resp, shown, deadline, secrets)
 
-    def _read_body(self, resp: requests.Response, deadline: float | None, secrets: Sequence[str]) -> bytes:
+    def _read_body(
+        self, resp: requests.Response, shown: str, deadline: float | None, secrets: Sequence[str]
+    ) -> bytes:
         chunks: list[bytes] = []
         try:
             # Raw bytes: a Content-Encoding the server added anyway is not undone,
@@ -243,8 +245,35 @@ class HttpClient:
                 if deadline is not None and self._monotonic() > deadline:
                     raise _Retry("httpTotal exhausted while reading the body")
         except (requests.RequestException, Urllib3Error, OSError) as e:
+            short = _incomplete(e)
+            if short is not None:
+                # Go's client fails here and Ignition does not retry: a server that
+                # keeps cutting the body short must not hang the boot (without
+                # httpTotal the loop has no end).
+                raise _GiveUp(f"failed to fetch resource {shown}: the server sent {short} and "
+                              "closed the connection") from e
             raise _Retry(f"reading the body: {_describe(e, secrets)}") from e
         return b"".join(chunks)
+
+
+def _incomplete(e: BaseException) -> str | None:
+    """"N of M bytes" when `e` comes from a body shorter than its Content-Length."""
+    import http.client
+
+    cur: BaseException | None = e
+    seen: set[int] = set()
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, http.client.IncompleteRead):
+            # urllib3's IncompleteRead keeps partial/expected as byte counts (http.client's as bytes).
+            got, left = cur.partial, cur.expected
+            got_n = got if isinstance(got, int) else len(got)
+            if isinstance(left, int):
+                return f"{got_n} of the {got_n + left} bytes its Content-Length announced"
+            return f"{got_n} bytes, fewer than its Content-Length announced"
+        nxt = cur.args[1] if len(cur.args) > 1 and isinstance(cur.args[1], BaseException) else None
+        cur = nxt or cur.__cause__ or cur.__context__
+    return None
 
 
 def _describe(e: BaseException, secrets: Sequence[str]) -> str:

@@ -111,31 +111,37 @@ def apply_nodes(ctx: StageContext) -> list[str]:
     relabel: list[str] = []
     for e in entries:
         n = e.node
+        created: list[str] = []  # directories made on the way, removed again if the node fails
         try:
             if isinstance(n, File):
                 desc = "writing file" if fetched[e.index].contents is not None else "creating file"
                 with ctx.logger.op(f"{desc} {n.path!r}"):
-                    relabel += _file(ctx, e, n, fetched[e.index])
+                    relabel += _file(ctx, e, n, fetched[e.index], created)
             elif isinstance(n, Directory):
                 with ctx.logger.op(f"creating directory {n.path!r}"):
-                    relabel += _directory(ctx, e, n)
+                    relabel += _directory(ctx, e, n, created)
             else:
                 with ctx.logger.op(f"writing link {n.path!r} -> {n.target!r}"):
-                    relabel += _link(ctx, e, n)
-        except OSError as err:
-            where = f" ({err.filename})" if err.filename else ""
-            raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+                    relabel += _link(ctx, e, n, created)
+        except BaseException as err:
+            ctx.root.remove_created(created)
+            if isinstance(err, OSError):
+                where = f" ({err.filename})" if err.filename else ""
+                raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+            if isinstance(err, ValueError):  # e.g. a NUL byte in a path that skipped validation
+                raise StageError(f"{e.where}: impossible path or target: {err}") from err
+            raise
     return relabel
 
 
-def _prepare(ctx: StageContext, e: Entry) -> tuple[str | None, list[str]]:
-    """Remove the old node when overwrite is set; create missing parents.
-    Returns the node's kind afterwards and the directories created."""
+def _prepare(ctx: StageContext, e: Entry, created: list[str]) -> str | None:
+    """Remove the old node when overwrite is set; create missing parents
+    (added to `created`). Returns the node's kind afterwards."""
     root = ctx.root
     if e.node.overwrite and root.kind(e.node.path) is not None:
         root.remove_all(e.node.path)
-    created = root.makedirs(os.path.dirname(e.node.path))
-    return root.kind(e.node.path), created
+    created += root.makedirs(os.path.dirname(e.node.path))
+    return root.kind(e.node.path)
 
 
 def _exists_error(e: Entry, kind: str) -> StageError:
@@ -144,9 +150,9 @@ def _exists_error(e: Entry, kind: str) -> StageError:
                       "set overwrite: true to replace it")
 
 
-def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
+def _file(ctx: StageContext, e: Entry, f: File, got: Fetched, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     uid, gid = resolve_ids(root, f.user, f.group, e.where, ctx.dry_run)
     if kind not in (None, "file"):
         raise _exists_error(e, kind)
@@ -168,9 +174,9 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
     return created[:1] or [f.path]
 
 
-def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
+def _directory(ctx: StageContext, e: Entry, d: Directory, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     uid, gid = resolve_ids(root, d.user, d.group, e.where, ctx.dry_run)
     if kind is None:
         root.mkdir(d.path, DEFAULT_DIR_MODE if d.mode is None else d.mode)
@@ -186,9 +192,9 @@ def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
     return created[:1] or [d.path]
 
 
-def _link(ctx: StageContext, e: Entry, ln: Link) -> list[str]:
+def _link(ctx: StageContext, e: Entry, ln: Link, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     target = ln.target or ""
     if ln.hard:
         if ln.user.id is not None or ln.user.name or ln.group.id is not None or ln.group.name:
