@@ -20,6 +20,7 @@ import stat
 
 from ignition.errors import SysrootEscape
 from ignition.plan import Plan
+from ignition.staged import STAGE_PREFIX, CountedFile, Staged, StagedFile
 from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
@@ -147,7 +148,7 @@ class Sysroot:
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)
-        fd, tmp = mkstemp(directory, ".ignition-")
+        fd, tmp = mkstemp(directory, STAGE_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -160,6 +161,35 @@ class Sysroot:
             with _ignore_missing():
                 os.unlink(tmp)
             raise
+
+    def stage(self, directory: str, final: str) -> Staged:
+        """A temp file in the existing directory `directory` (a config path) to
+        stream contents meant for `final` into (see ignition/staged.py)."""
+        return StagedFile(self.resolve_full(directory), final)
+
+    def install(self, path: str, staged: Staged, mode: int = 0o644, uid: int | None = None,
+                gid: int | None = None) -> None:
+        """Put staged contents in place at `path` with one rename (owner and
+        mode set before it), so a reader never sees the file half written."""
+        assert isinstance(staged, StagedFile)
+        self.makedirs(os.path.dirname(path))
+        staged.install(self.resolve(path), mode, uid, gid)
+
+    def append_staged(self, path: str, staged: Staged) -> None:
+        """Append staged contents to the regular file at `path` (made 0644 when
+        missing); the staged file is removed."""
+        assert isinstance(staged, StagedFile)
+        self.makedirs(os.path.dirname(path))
+        fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            staged.copy_to(fd)
+        finally:
+            os.close(fd)
+        staged.discard()
+
+    def is_dir(self, path: str) -> bool:
+        """A directory (or a link to one, followed inside the root) is at `path`."""
+        return os.path.isdir(self.resolve_full(path))
 
     def sync(self) -> None:
         """Flush everything written to disk (once, at the end of a stage)."""
@@ -294,6 +324,28 @@ class DryRunSysroot(Sysroot):
         owner = f"{0 if uid is None else uid}:{0 if gid is None else gid}"
         self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=len(data),
                       sha256=_sha256(data))
+
+    def stage(self, directory: str, final: str) -> Staged:
+        return CountedFile(final)
+
+    def install(self, path: str, staged: Staged, mode: int = 0o644, uid: int | None = None,
+                gid: int | None = None) -> None:
+        assert isinstance(staged, CountedFile)
+        self.makedirs(os.path.dirname(path))
+        self._overlay[path] = "file"
+        owner = f"{0 if uid is None else uid}:{0 if gid is None else gid}"
+        self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=staged.size,
+                      sha256=staged.sha256)
+
+    def append_staged(self, path: str, staged: Staged) -> None:
+        assert isinstance(staged, CountedFile)
+        self.makedirs(os.path.dirname(path))
+        self._overlay.setdefault(path, "file")
+        self.plan.add("append", path, size=staged.size, sha256=staged.sha256)
+
+    def is_dir(self, path: str) -> bool:
+        known, kind = self._planned(path)
+        return kind == "dir" if known else super().is_dir(path)
 
     def remove_all(self, path: str) -> None:
         for p in [p for p in self._overlay if p == path or p.startswith(path.rstrip("/") + "/")]:

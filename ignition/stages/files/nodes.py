@@ -2,9 +2,10 @@
 
 Order: directories, files and symbolic links sorted by path depth (stable, so
 `/a` exists before `/a/b`), hard links last (their targets must exist). Every
-file's contents and appended fragments are fetched and verified before the
-first node is written, so a bad hash or a missing resource leaves the target
-untouched. Two entries that land on the same real path after symlink chasing
+file's contents and appended fragments are streamed to staged temp files on
+the target and verified before the first node is written (staging.py), so a
+bad hash or a missing resource leaves the target untouched; a node puts its
+staged contents in place with one rename. Two entries that land on the same real path after symlink chasing
 are refused, as Ignition does.
 """
 
@@ -14,11 +15,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ignition.config.types import Directory, File, Link, Resource, Storage
+from ignition.config.types import Directory, File, Link, Storage
 from ignition.context import StageContext
-from ignition.errors import IgnitionError, StageError
-from ignition.resources.parallel import FetchFailed, fetch_all
+from ignition.errors import StageError
 from ignition.stages.files.owner import resolve_ids
+from ignition.stages.files.staging import Fetched, clean_strays, discard, fetch_contents
 
 DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
@@ -50,48 +51,6 @@ def ordered(storage: Storage) -> list[Entry]:
     return entries
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """A file's fetched and verified contents and appended fragments."""
-
-    contents: bytes | None  # None: the file has no contents.source
-    appends: tuple[bytes, ...]
-
-
-def fetch_contents(ctx: StageContext, files: Sequence[Entry]) -> dict[int, Fetched]:
-    """Every file's contents and appended fragments, fetched concurrently
-    (remote ones through a bounded pool) with the outcome of fetching them one
-    by one in `files` order: same bytes, and on failure the error of the first
-    resource in that order that fails."""
-    jobs: list[Resource] = []
-    what: list[str] = []
-    slots: list[tuple[int, int | None, int]] = []  # (entry index, contents job, first append job)
-    for e in files:
-        f = e.node
-        assert isinstance(f, File)
-        contents_job = None
-        if f.contents.source:
-            contents_job = len(jobs)
-            jobs.append(f.contents)
-            what.append(f"the contents of {e.where}")
-        slots.append((e.index, contents_job, len(jobs)))
-        for j, a in enumerate(f.append):
-            jobs.append(a)
-            what.append(f"append {j} of {e.where}")
-    try:
-        got = fetch_all(ctx.fetcher, jobs)
-    except FetchFailed as failed:
-        if isinstance(failed.error, IgnitionError):
-            raise StageError(f"fetching {what[failed.index]}: {failed.error}") from failed.error
-        raise failed.error from None
-    out: dict[int, Fetched] = {}
-    for (index, contents_job, first_append), e in zip(slots, files, strict=True):
-        assert isinstance(e.node, File)
-        contents = got[contents_job] if contents_job is not None else None
-        out[index] = Fetched(contents, tuple(got[first_append:first_append + len(e.node.append)]))
-    return out
-
-
 def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
     seen: dict[str, Entry] = {}
     for e in entries:
@@ -106,8 +65,17 @@ def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
 def apply_nodes(ctx: StageContext) -> list[str]:
     """Create every node; returns the paths to relabel."""
     entries = ordered(ctx.config.storage)
-    fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"])
-    check_collisions(ctx, entries)
+    clean_strays(ctx, entries)
+    removed = [e.node.path for e in entries if e.node.overwrite]
+    fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"], removed)
+    try:
+        check_collisions(ctx, entries)
+        return _write_all(ctx, entries, fetched)
+    finally:
+        discard(fetched)  # what a failed node kept from being put in place
+
+
+def _write_all(ctx: StageContext, entries: Sequence[Entry], fetched: dict[int, Fetched]) -> list[str]:
     relabel: list[str] = []
     for e in entries:
         n = e.node
@@ -159,7 +127,7 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched, created: list[str]
     if got.contents is not None:
         if kind == "file":
             raise _exists_error(e, kind)
-        root.write_file(f.path, got.contents, DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
+        root.install(f.path, got.contents, DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
     elif kind is None:
         root.write_file(f.path, b"", DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
     else:
@@ -170,7 +138,7 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched, created: list[str]
         if f.mode is not None:
             root.chmod(f.path, f.mode)
     for fragment in got.appends:
-        root.append(f.path, fragment)
+        root.append_staged(f.path, fragment)
     return created[:1] or [f.path]
 
 
