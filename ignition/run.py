@@ -39,6 +39,16 @@ def shown_argv(argv: Sequence[str]) -> str:
     return " ".join(words)
 
 
+def check_argv(argv: Sequence[str]) -> None:
+    """A NUL byte cannot be passed to a program (the kernel ends the argument
+    there): refuse the command as a failed one instead of letting subprocess
+    raise ValueError, which would reach the operator as an internal error."""
+    for a in argv:
+        if "\0" in a:
+            raise CommandError(argv, 127, b"", f"{os.path.basename(argv[0])}: an argument contains a NUL byte, "
+                               "which no program can receive: remove it from the config".encode())
+
+
 @dataclass(frozen=True)
 class Result:
     """A finished command: its argv, exit code and output."""
@@ -78,6 +88,7 @@ class Runner:
         timeout: float | None,
     ) -> Result:
         self.logger.debug("executing: " + shown_argv(argv))
+        check_argv(argv)
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env["LC_ALL"] = "C"

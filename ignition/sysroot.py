@@ -36,6 +36,8 @@ class Sysroot:
         """The host path of config path `path` inside the root."""
         if not path.startswith("/"):
             raise SysrootEscape(f"{path!r} is not an absolute path")
+        if "\0" in path:  # the OS would raise ValueError: make it an operator's error instead
+            raise SysrootEscape(f"{path!r} contains a NUL byte, which no file name can hold")
         parts = path.split("/")
         pending = collections.deque((c, True) for c in parts[:-1])
         pending.append((parts[-1], False))
@@ -145,6 +147,7 @@ class Sysroot:
         target, so a reader sees the old file or the new, never half. Durability
         comes from one sync() at the end of the stage: an fsync per file would
         cost more than the writing itself (Ignition does neither)."""
+        self.resolve(path)  # an impossible path fails before any parent is made
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)

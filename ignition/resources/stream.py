@@ -113,6 +113,7 @@ class Pipeline:
             self._hash = hashlib.new(self.want[0])
         self._inflate: zlib._Decompress | None = None
         self._member_started = False
+        self._members_done = 0
         if self.gzip:
             self._new_member()
 
@@ -138,7 +139,8 @@ class Pipeline:
         while True:
             inflate = self._inflate
             if not self._member_started:
-                data = data.lstrip(b"\0")  # zero padding between or after members, as gzip(1) allows
+                if self._members_done:
+                    data = data.lstrip(b"\0")  # zero padding after a member, as gzip(1) allows
                 if not data:
                     return
                 self._member_started = True
@@ -151,6 +153,7 @@ class Pipeline:
             if inflate.eof:
                 # Concatenated members are one stream, as gzip(1) and Go read them.
                 data = inflate.unused_data
+                self._members_done += 1
                 self._new_member()
                 if not data:
                     return

@@ -41,3 +41,10 @@ def test_short_p_is_masked_only_for_shadow_utils() -> None:
     assert shown_argv(["mkdir", "-p", "/a"]) == "mkdir -p /a"
     assert shown_argv(["/usr/sbin/usermod", "-p", HASH, "u"]) == "/usr/sbin/usermod -p '***' u"
     assert shown_argv(["chpasswd", "--password"]) == "chpasswd --password"  # no value to mask
+
+
+def test_a_nul_byte_in_an_argument_is_a_command_error_not_an_internal_error() -> None:
+    from ignition.errors import CommandError
+
+    with pytest.raises(CommandError, match="an argument contains a NUL byte"):
+        Runner(Logger(ListSink(), "files", "file")).run(["useradd", "--home-dir", "/home/a\0b", "a"])

@@ -305,3 +305,22 @@ def test_install_across_filesystems_copies_then_renames(tmp_path: Path, monkeypa
     assert oct((tmp_path / "final/f").stat().st_mode & 0o777) == oct(0o640)
     assert list((tmp_path / "stage").iterdir()) == []
     assert [p.name for p in (tmp_path / "final").iterdir()] == ["f"]
+
+
+def test_zero_padding_is_allowed_after_a_member_only() -> None:
+    out = Recorder()
+    feed(Pipeline(out, "gzip", None, "pad"), gzip.compress(b"x") + b"\0" * 700, 2)
+    assert out.data == b"x"
+    with pytest.raises(FetchError, match="not valid gzip"):
+        feed(Pipeline(Recorder(), "gzip", None, "lead"), b"\0\0" + gzip.compress(b"x"), 2)
+
+
+def test_a_nul_byte_in_a_path_is_an_operator_error(tmp_path: Path) -> None:
+    """A unit name with a NUL byte passes validation today; writing it must
+    fail with one line, not ValueError."""
+    from ignition.errors import IgnitionError
+    from ignition.sysroot import Sysroot
+
+    with pytest.raises(IgnitionError, match="NUL byte"):
+        Sysroot(str(tmp_path)).write_file("/etc/systemd/system/a\0.service", b"")
+    assert list(tmp_path.iterdir()) == []

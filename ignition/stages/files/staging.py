@@ -40,15 +40,18 @@ class Fetched:
         yield from self.appends
 
 
-def staging_dir(ctx: StageContext, path: str, removed: Sequence[str]) -> str:
-    """The config path of the directory to stage `path`'s contents in."""
+def staging_dir(ctx: StageContext, path: str, removed: Sequence[str], known: dict[str, bool]) -> str:
+    """The config path of the directory to stage `path`'s contents in;
+    `known` caches which directories exist (thousands of files share few)."""
     cur = os.path.dirname(path)
     while cur != "/":
         doomed = next((r for r in removed if cur == r or cur.startswith(r + "/")), None)
         if doomed is not None:
             cur = os.path.dirname(doomed)
             continue
-        if ctx.root.is_dir(cur):
+        if cur not in known:
+            known[cur] = ctx.root.is_dir(cur)
+        if known[cur]:
             return cur
         cur = os.path.dirname(cur)
     return "/"
@@ -59,18 +62,21 @@ def clean_strays(ctx: StageContext, entries: Sequence[Entry]) -> None:
     directory this config could have staged or written in."""
     if ctx.dry_run:
         return
-    dirs: set[str] = set()
+    candidates: set[str] = set()
     for e in entries:
         cur = os.path.dirname(e.node.path)
-        while True:
-            try:
-                if ctx.root.is_dir(cur):
-                    dirs.add(ctx.root.resolve_full(cur))
-            except IgnitionError:
-                pass  # a path that leaves the root is reported when its node is written
+        while cur not in candidates:
+            candidates.add(cur)
             if cur == "/":
                 break
             cur = os.path.dirname(cur)
+    dirs: set[str] = set()
+    for cur in candidates:
+        try:
+            if ctx.root.is_dir(cur):
+                dirs.add(ctx.root.resolve_full(cur))
+        except IgnitionError:
+            pass  # a path that leaves the root is reported when its node is written
     for host in remove_strays(dirs):
         ctx.logger.info(f"removed {ctx.root.relative(host)}, a temporary file left by an earlier run")
 
@@ -96,7 +102,8 @@ def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: Sequence[
             jobs.append(a)
             where.append((f"append {j} of {e.where}", f.path))
         slots.append((e.index, contents_job, first, len(jobs)))
-    dirs = {path: staging_dir(ctx, path, removed) for _, path in where}
+    known: dict[str, bool] = {}
+    dirs = {path: staging_dir(ctx, path, removed, known) for _, path in where}
 
     def make_sink(i: int) -> Staged:
         path = where[i][1]
