@@ -76,9 +76,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (a failing test run): nothing to serve any more
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed on purpose
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class StreamServer:
     def __init__(self) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

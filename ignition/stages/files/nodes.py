@@ -66,7 +66,7 @@ def apply_nodes(ctx: StageContext) -> list[str]:
     """Create every node; returns the paths to relabel."""
     entries = ordered(ctx.config.storage)
     clean_strays(ctx, entries)
-    removed = [e.node.path for e in entries if e.node.overwrite]
+    removed = {e.node.path for e in entries if e.node.overwrite}
     fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"], removed)
     try:
         check_collisions(ctx, entries)

@@ -40,12 +40,23 @@ class Fetched:
         yield from self.appends
 
 
-def staging_dir(ctx: StageContext, path: str, removed: Sequence[str], known: dict[str, bool]) -> str:
+def _shallowest_removed(cur: str, removed: set[str]) -> str | None:
+    """The shallowest of `cur` and its ancestors that an overwrite removes."""
+    found = None
+    p = cur
+    while p != "/":
+        if p in removed:
+            found = p
+        p = os.path.dirname(p)
+    return found
+
+
+def staging_dir(ctx: StageContext, path: str, removed: set[str], known: dict[str, bool]) -> str:
     """The config path of the directory to stage `path`'s contents in;
     `known` caches which directories exist (thousands of files share few)."""
     cur = os.path.dirname(path)
     while cur != "/":
-        doomed = next((r for r in removed if cur == r or cur.startswith(r + "/")), None)
+        doomed = _shallowest_removed(cur, removed)
         if doomed is not None:
             cur = os.path.dirname(doomed)
             continue
@@ -81,7 +92,7 @@ def clean_strays(ctx: StageContext, entries: Sequence[Entry]) -> None:
         ctx.logger.info(f"removed {ctx.root.relative(host)}, a temporary file left by an earlier run")
 
 
-def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: Sequence[str]) -> dict[int, Fetched]:
+def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: set[str]) -> dict[int, Fetched]:
     """Every file's contents and appended fragments, staged concurrently
     (remote ones through a bounded pool) with the outcome of fetching them one
     by one in `files` order: same bytes, and on failure the error of the first
