@@ -26,7 +26,8 @@ from ignition.run import RecordingRunner, Runner
 from ignition.stages.base import Stage
 from ignition.stages.fetch_offline import signal_neednet
 from ignition.state import write_private
-from ignition.sysroot import DryRunSysroot, Sysroot
+from ignition.sysroot import Sysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SETUP = 0, 1, 2, 3
 

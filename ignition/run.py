@@ -19,6 +19,35 @@ from ignition.errors import CommandError
 from ignition.log import Logger
 from ignition.plan import Plan
 
+# The value after these is a secret: a password hash (--password of every
+# shadow-utils program; -p is the same option for them, and something else for
+# other programs, e.g. mkdir -p, so it is masked only for them).
+SECRET_OPTION = "--password"
+SHADOW_PROGRAMS = frozenset({"useradd", "usermod", "groupadd", "groupmod"})
+
+
+def shown_argv(argv: Sequence[str]) -> str:
+    """The argv as a shell line for the log and the plan, with secret option
+    values masked as URLs are redacted."""
+    words = [shlex.quote(a) for a in argv]
+    short = bool(argv) and os.path.basename(argv[0]) in SHADOW_PROGRAMS
+    for i, a in enumerate(argv):
+        if i + 1 < len(argv) and (a == SECRET_OPTION or (short and a == "-p")):
+            words[i + 1] = "'***'"
+        elif a.startswith(SECRET_OPTION + "="):
+            words[i] = SECRET_OPTION + "='***'"
+    return " ".join(words)
+
+
+def check_argv(argv: Sequence[str]) -> None:
+    """A NUL byte cannot be passed to a program (the kernel ends the argument
+    there): refuse the command as a failed one instead of letting subprocess
+    raise ValueError, which would reach the operator as an internal error."""
+    for a in argv:
+        if "\0" in a:
+            raise CommandError(argv, 127, b"", f"{os.path.basename(argv[0])}: an argument contains a NUL byte, "
+                               "which no program can receive: remove it from the config".encode())
+
 
 @dataclass(frozen=True)
 class Result:
@@ -58,7 +87,8 @@ class Runner:
         env: Mapping[str, str] | None,
         timeout: float | None,
     ) -> Result:
-        self.logger.debug("executing: " + " ".join(shlex.quote(a) for a in argv))
+        self.logger.debug("executing: " + shown_argv(argv))
+        check_argv(argv)
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env["LC_ALL"] = "C"
@@ -105,5 +135,5 @@ class RecordingRunner(Runner):
     ) -> Result:
         if probe:
             return self._execute(argv, input=input, check=check, env=env, timeout=timeout)
-        self.plan.add("run", " ".join(shlex.quote(a) for a in argv))
+        self.plan.add("run", shown_argv(argv))
         return Result(tuple(argv), 0, b"", b"")

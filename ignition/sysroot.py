@@ -6,8 +6,8 @@ taken relative to the root and `..` never climbing above it, and the result is
 checked to lie inside the root. The last component is never followed, so a
 config entry can replace a link instead of writing through it.
 
-DryRunSysroot reads the real tree (the plan must reflect what is there) and
-records writes in the plan instead of doing them.
+DryRunSysroot (sysroot_dryrun.py) reads the real tree (the plan must reflect
+what is there) and records writes in the plan instead of doing them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shutil
 import stat
 
 from ignition.errors import SysrootEscape
-from ignition.plan import Plan
+from ignition.staged import STAGE_PREFIX, Staged, StagedFile
 from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
@@ -35,6 +35,8 @@ class Sysroot:
         """The host path of config path `path` inside the root."""
         if not path.startswith("/"):
             raise SysrootEscape(f"{path!r} is not an absolute path")
+        if "\0" in path:  # the OS would raise ValueError: make it an operator's error instead
+            raise SysrootEscape(f"{path!r} contains a NUL byte, which no file name can hold")
         parts = path.split("/")
         pending = collections.deque((c, True) for c in parts[:-1])
         pending.append((parts[-1], False))
@@ -103,13 +105,28 @@ class Sysroot:
         while cur != "/" and not os.path.isdir(self.resolve_full(cur)):
             missing.append(cur)
             cur = os.path.dirname(cur)
-        for p in reversed(missing):
-            host = self.resolve_full(p)
-            # A link on the way may point at a directory that is missing too.
-            self._mkdir_parents(host)
-            self._mkdir(host, mode if p == path else 0o755)
-            created.append(p)
+        try:
+            for p in reversed(missing):
+                host = self.resolve_full(p)
+                # A link on the way may point at a directory that is missing too.
+                self._mkdir_parents(host)
+                self._mkdir(host, mode if p == path else 0o755)
+                created.append(p)
+        except BaseException:
+            # A path that cannot be made (too long, a file on the way, ...) leaves nothing behind.
+            self.remove_created(created)
+            raise
         return created
+
+    def remove_created(self, created: list[str]) -> None:
+        """Remove again the directories makedirs returned, deepest first, as
+        long as they are still empty: a node that failed leaves nothing behind
+        that the config did not ask for."""
+        for p in reversed(created):
+            try:
+                os.rmdir(self.resolve(p))
+            except OSError:
+                return  # not empty (or gone): its parents are not empty either
 
     def _mkdir_parents(self, host: str) -> None:
         parent = os.path.dirname(host)
@@ -133,10 +150,11 @@ class Sysroot:
         target, so a reader sees the old file or the new, never half. Durability
         comes from one sync() at the end of the stage: an fsync per file would
         cost more than the writing itself (Ignition does neither)."""
+        self.resolve(path)  # an impossible path fails before any parent is made
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)
-        fd, tmp = mkstemp(directory, ".ignition-")
+        fd, tmp = mkstemp(directory, STAGE_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -149,6 +167,35 @@ class Sysroot:
             with _ignore_missing():
                 os.unlink(tmp)
             raise
+
+    def stage(self, directory: str, final: str) -> Staged:
+        """A temp file in the existing directory `directory` (a config path) to
+        stream contents meant for `final` into (see ignition/staged.py)."""
+        return StagedFile(self.resolve_full(directory), final)
+
+    def install(self, path: str, staged: Staged, mode: int = 0o644, uid: int | None = None,
+                gid: int | None = None) -> None:
+        """Put staged contents in place at `path` with one rename (owner and
+        mode set before it), so a reader never sees the file half written."""
+        assert isinstance(staged, StagedFile)
+        self.makedirs(os.path.dirname(path))
+        staged.install(self.resolve(path), mode, uid, gid)
+
+    def append_staged(self, path: str, staged: Staged) -> None:
+        """Append staged contents to the regular file at `path` (made 0644 when
+        missing); the staged file is removed."""
+        assert isinstance(staged, StagedFile)
+        self.makedirs(os.path.dirname(path))
+        fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            staged.copy_to(fd)
+        finally:
+            os.close(fd)
+        staged.discard()
+
+    def is_dir(self, path: str) -> bool:
+        """A directory (or a link to one, followed inside the root) is at `path`."""
+        return os.path.isdir(self.resolve_full(path))
 
     def sync(self) -> None:
         """Flush everything written to disk (once, at the end of a stage)."""
@@ -222,108 +269,3 @@ class _ignore_missing:
 
     def __exit__(self, typ: object, exc: object, tb: object) -> bool:
         return isinstance(exc, OSError) and exc.errno == errno.ENOENT
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib  # OpenSSL's set-up only in a dry run that shows contents
-
-    return hashlib.sha256(data).hexdigest()
-
-
-class DryRunSysroot(Sysroot):
-    """Reads the real tree, records writes in the plan. An overlay of what
-    the plan has created or removed so far keeps later decisions of the same
-    run (does the node exist? is it a link?) consistent with earlier ones."""
-
-    def __init__(self, root: str, plan: Plan) -> None:
-        super().__init__(root)
-        self.plan = plan
-        self._overlay: dict[str, str | None] = {}  # config path -> planned kind (None: removed)
-
-    def _planned(self, path: str) -> tuple[bool, str | None]:
-        p = path
-        while True:
-            if p in self._overlay:
-                kind = self._overlay[p]
-                if p == path or kind is None:
-                    return True, kind
-                return (True, None) if kind != "dir" else (False, None)
-            if p == "/":
-                return False, None
-            p = os.path.dirname(p)
-
-    def kind(self, path: str) -> str | None:
-        known, kind = self._planned(path)
-        return kind if known else super().kind(path)
-
-    def lstat(self, path: str) -> os.stat_result | None:
-        known, _ = self._planned(path)
-        return None if known else super().lstat(path)
-
-    def made_by_command(self, path: str, kind: str) -> None:
-        # The recorded command would have made it: later decisions see it, the plan lists the command.
-        for p in self._parents_missing(path):
-            self._overlay[p] = "dir"
-        self._overlay[path] = kind
-
-    def _parents_missing(self, path: str) -> list[str]:
-        out = []
-        cur = os.path.dirname(path)
-        while cur != "/" and self.kind(cur) not in ("dir", "link"):
-            out.append(cur)
-            cur = os.path.dirname(cur)
-        return out
-
-    def makedirs(self, path: str, mode: int = 0o755) -> list[str]:
-        created: list[str] = []
-        cur = path
-        while cur != "/" and self.kind(cur) not in ("dir", "link"):
-            created.append(cur)
-            cur = os.path.dirname(cur)
-        for p in reversed(created):
-            self._overlay[p] = "dir"
-            self.plan.add("mkdir", p, mode=f"{mode:04o}", owner="0:0")
-        return list(reversed(created))
-
-    def write_file(
-        self, path: str, data: bytes, mode: int = 0o644, uid: int | None = None, gid: int | None = None
-    ) -> None:
-        self.makedirs(os.path.dirname(path))
-        self._overlay[path] = "file"
-        owner = f"{0 if uid is None else uid}:{0 if gid is None else gid}"
-        self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=len(data),
-                      sha256=_sha256(data))
-
-    def remove_all(self, path: str) -> None:
-        for p in [p for p in self._overlay if p == path or p.startswith(path.rstrip("/") + "/")]:
-            del self._overlay[p]
-        self._overlay[path] = None
-        self.plan.add("remove", path)
-
-    def mkdir(self, path: str, mode: int) -> None:
-        self._overlay[path] = "dir"
-        self.plan.add("mkdir", path, mode=f"{mode:04o}")
-
-    def symlink(self, path: str, target: str) -> None:
-        self.makedirs(os.path.dirname(path))
-        self._overlay[path] = "link"
-        self.plan.add("symlink", path, to=target)
-
-    def hardlink(self, path: str, target: str) -> None:
-        self.makedirs(os.path.dirname(path))
-        self._overlay[path] = "file"
-        self.plan.add("hardlink", path, to=target)
-
-    def append(self, path: str, data: bytes) -> None:
-        self.makedirs(os.path.dirname(path))
-        self._overlay.setdefault(path, "file")
-        self.plan.add("append", path, size=len(data), sha256=_sha256(data))
-
-    def chmod(self, path: str, mode: int) -> None:
-        self.plan.add("chmod", path, mode=f"{mode:04o}")
-
-    def sync(self) -> None:
-        return None
-
-    def chown(self, path: str, uid: int | None, gid: int | None) -> None:
-        self.plan.add("chown", path, owner=f"{'-' if uid is None else uid}:{'-' if gid is None else gid}")

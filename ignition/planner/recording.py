@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ignition import redact
-from ignition.config.types import Resource
 from ignition.errors import StageError
 from ignition.log import Logger
 from ignition.plan import Plan
 from ignition.resources.fetcher import Fetcher
+from ignition.resources.stream import Sink
 from ignition.run import RecordingRunner, Result
-from ignition.sysroot import DryRunSysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 
 HOST_PLACES = ("/dev/", "/sys/", "/proc/")
 
@@ -87,8 +87,11 @@ class OfflineFetcher(Fetcher):
 
     unfetched: list[tuple[str, str]] = field(default_factory=list)  # (redacted URL, expected hash or "")
 
-    def fetch_resource(self, res: Resource) -> bytes:
-        if res.source is None or urlsplit(res.source).scheme.lower() in ("data", ""):
-            return super().fetch_resource(res)
-        self.unfetched.append((redact.url(res.source), res.verification.hash or ""))
-        return b""
+    def fetch_into(self, url: str, sink: Sink, *, compression: str | None = None, verification: str | None = None,
+                   headers: tuple[tuple[str, str], ...] = ()) -> None:
+        # The one fetch path every scheme and every caller goes through (contents stream
+        # into `sink`): nothing remote is ever reached, the sink stays empty.
+        if urlsplit(url).scheme.lower() in ("data", ""):
+            super().fetch_into(url, sink, compression=compression, verification=verification, headers=headers)
+            return
+        self.unfetched.append((redact.url(url), verification or ""))

@@ -1,4 +1,4 @@
-"""Fetching a resource by URL, then gunzip and hash verification.
+"""Fetching a resource by URL into a Sink, with gunzip and hash verification on the way.
 
 In offline mode (fetch-offline) anything but a data URL raises NeedsNetwork,
 which is how Ignition decides that the network must be brought up. http(s)
@@ -18,12 +18,11 @@ from ignition import redact
 from ignition.config.types import Resource
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.resources import dataurl
+from ignition.resources import dataurl, stream
+from ignition.resources.stream import MemorySink, Pipeline, Sink, write_chunked
 
 if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
     from ignition.resources.http import HttpClient
-
-HASH_FUNCTIONS = {"sha512": 128, "sha256": 64}  # hex digits of each digest
 
 
 @dataclass(frozen=True)
@@ -48,20 +47,24 @@ class Fetcher:
 
     def fetch_resource(self, res: Resource) -> bytes:
         """The bytes of a config Resource (source, compression, verification,
-        httpHeaders); no source means no contents, as in Ignition."""
+        httpHeaders), in memory: for configs, CA bundles and key files, capped
+        at stream.MEMORY_LIMIT. No source means no contents, as in Ignition."""
+        sink = MemorySink(redact.url(res.source or ""), stream.MEMORY_LIMIT)
+        self.fetch_resource_into(res, sink)
+        return sink.getvalue()
+
+    def fetch_resource_into(self, res: Resource, sink: Sink) -> None:
+        """Stream a config Resource into `sink` (decompressed, verified); the
+        caller closes or discards the sink."""
         if res.source is None:
-            return b""
+            return
         headers = []
         for h in res.http_headers:
             if not h.value:
                 raise FetchError(f"HTTP header {h.name!r} for {redact.url(res.source)} has no value")
             headers.append((h.name, h.value))
-        return self.fetch(
-            res.source,
-            compression=res.compression,
-            verification=res.verification.hash,
-            headers=tuple(headers),
-        )
+        self.fetch_into(res.source, sink, compression=res.compression, verification=res.verification.hash,
+                        headers=tuple(headers))
 
     def fetch(
         self,
@@ -71,65 +74,49 @@ class Fetcher:
         verification: str | None = None,
         headers: tuple[tuple[str, str], ...] = (),
     ) -> bytes:
+        """The bytes at `url` in memory (capped as fetch_resource)."""
+        sink = MemorySink(redact.url(url), stream.MEMORY_LIMIT)
+        self.fetch_into(url, sink, compression=compression, verification=verification, headers=headers)
+        return sink.getvalue()
+
+    def fetch_into(
+        self,
+        url: str,
+        sink: Sink,
+        *,
+        compression: str | None = None,
+        verification: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """The one fetch path: every scheme writes into a Pipeline (gunzip,
+        hash) in front of `sink`, in bounded chunks."""
         shown = redact.url(url)
         try:
             scheme = urlsplit(url).scheme.lower() if ":" in url else ""
         except ValueError as e:
             raise FetchError(f"invalid URL {shown}: {e}") from e
-        if scheme == "data":
-            raw = dataurl.decode(url)
-        elif scheme in ("http", "https", "tftp", "s3", "arn", "gs"):
-            if self.offline:
-                raise NeedsNetwork(f"resource requires networking: {shown}")
-            if scheme in ("http", "https"):
-                raw = self.http_client().get(url, headers)
-            elif scheme == "tftp":
-                from ignition.resources import tftp
-
-                raw = tftp.get(url)
-            elif scheme == "gs":
-                from ignition.resources import gcs
-
-                raw = gcs.fetch(url, self.http_client(), self.logger)
-            else:
-                from ignition.resources import s3
-
-                if compression:  # Ignition's ErrCompressionUnsupported
-                    raise FetchError(f"compression is not supported with {scheme} URLs ({shown}): "
-                                     "store the object uncompressed and drop `compression`")
-                raw = s3.fetch(url, self.http_client(), self.logger)
-        else:
+        if scheme not in ("data", "http", "https", "tftp", "s3", "arn", "gs"):
             raise FetchError(f"unsupported URL scheme {scheme!r} in {shown}")
-        data = decompress(raw, compression, shown)
-        if verification:
-            verify(data, verification, shown)
-        return data
+        if scheme != "data" and self.offline:
+            raise NeedsNetwork(f"resource requires networking: {shown}")
+        if compression and scheme in ("s3", "arn"):  # Ignition's ErrCompressionUnsupported
+            raise FetchError(f"compression is not supported with {scheme} URLs ({shown}): "
+                             "store the object uncompressed and drop `compression`")
+        pipe = Pipeline(sink, compression, verification, shown)
+        if scheme == "data":
+            write_chunked(pipe, dataurl.decode(url))
+        elif scheme in ("http", "https"):
+            self.http_client().get_into(url, pipe, headers)
+        elif scheme == "tftp":
+            from ignition.resources import tftp
 
+            tftp.get_into(url, pipe)
+        elif scheme == "gs":
+            from ignition.resources import gcs
 
-def decompress(raw: bytes, compression: str | None, shown: str) -> bytes:
-    if not compression:
-        return raw
-    if compression != "gzip":
-        raise FetchError(f"invalid compression method {compression!r} for {shown}; use gzip or none")
-    import gzip  # these imports wait for the first resource that needs them:
-    import zlib  # a stage that fetches nothing starts faster without them
+            gcs.fetch_into(url, pipe, self.http_client(), self.logger)
+        else:
+            from ignition.resources import s3
 
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise FetchError(f"{shown} is not valid gzip data: {e}") from e
-
-
-def verify(data: bytes, spec: str, shown: str) -> None:
-    """Check `data` against `sha512-<hex>`/`sha256-<hex>` (the decompressed
-    bytes, as Ignition checks them)."""
-    fn, sep, want = spec.partition("-")
-    hexdigits = set("0123456789abcdefABCDEF")
-    if not sep or fn not in HASH_FUNCTIONS or len(want) != HASH_FUNCTIONS[fn] or not set(want) <= hexdigits:
-        raise FetchError(f"malformed hash specifier {spec!r}: use sha512-<128 hex> or sha256-<64 hex>")
-    import hashlib
-    import hmac
-
-    got = hashlib.new(fn, data).hexdigest()
-    if not hmac.compare_digest(got, want.lower()):
-        raise FetchError(f"hash verification failed for {shown} (calculated {fn}-{got} but expected {spec})")
+            s3.fetch_into(url, pipe, self.http_client(), self.logger)
+        pipe.finish()

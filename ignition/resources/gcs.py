@@ -38,6 +38,7 @@ from ignition import redact
 from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources.http import DEFAULT_HEADERS, HttpClient
+from ignition.resources.stream import MemorySink, Writer
 
 ENV_STORAGE_URL = "IGNITION_GCS_URL"
 ENV_METADATA_URL = "IGNITION_GCE_METADATA_URL"
@@ -155,7 +156,15 @@ def _fetch_token(http: HttpClient, logger: Logger, base: str, monotonic: Callabl
 
 def fetch(url: str, http: HttpClient, logger: Logger, *, platform: str | None = None,
           environ: Mapping[str, str] | None = None, dmi_path: str = DMI_PRODUCT_NAME) -> bytes:
-    """The bytes of the GCS object `url` names."""
+    """The bytes of the GCS object `url` names, in memory."""
+    sink = MemorySink(redact.url(url), limit=None)
+    fetch_into(url, sink, http, logger, platform=platform, environ=environ, dmi_path=dmi_path)
+    return sink.getvalue()
+
+
+def fetch_into(url: str, sink: Writer, http: HttpClient, logger: Logger, *, platform: str | None = None,
+               environ: Mapping[str, str] | None = None, dmi_path: str = DMI_PRODUCT_NAME) -> None:
+    """Stream the GCS object `url` names into `sink`."""
     env = os.environ if environ is None else environ
     platform = logger.platform if platform is None else platform
     shown = redact.url(url)
@@ -168,7 +177,7 @@ def fetch(url: str, http: HttpClient, logger: Logger, *, platform: str | None = 
     else:
         logger.debug("falling back to unauthenticated GCS access: not running in GCE")
     try:
-        return http.get(target, headers)
+        http.get_into(target, sink, headers)
     except FetchError as e:
         hint = ""
         if "HTTP 401" in str(e) or "HTTP 403" in str(e):

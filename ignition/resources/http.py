@@ -21,13 +21,12 @@ backoff sleep ends at once (cancel.Cancelled).
 from __future__ import annotations
 
 import http.cookiejar
-import re
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -40,14 +39,18 @@ from ignition.config.types import Proxy, Timeouts
 from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources import cancel as cancel_mod
+from ignition.resources.httperrors import MAX_REDIRECTS
+from ignition.resources.httperrors import describe as _describe
+from ignition.resources.httperrors import incomplete as _incomplete
+from ignition.resources.httperrors import secrets_of as _secrets_of
 from ignition.resources.proxy import proxy_for
-from ignition.resources.tls import CABundle, build_ssl_context, ssl_reason
+from ignition.resources.stream import CHUNK, MemorySink, Writer
+from ignition.resources.tls import CABundle, build_ssl_context
 
 INITIAL_BACKOFF = 0.1  # seconds; doubled before the first wait, as Ignition does
 MAX_BACKOFF = 5.0
 DEFAULT_RESPONSE_HEADERS_TIMEOUT = 10
 DIAL_TIMEOUT = 30.0
-MAX_REDIRECTS = 10  # Go's http.Client default
 
 DEFAULT_HEADERS: Mapping[str, str] = {
     "User-Agent": f"Ignition/{ignition.__version__}",
@@ -153,6 +156,13 @@ class HttpClient:
         self.session.close()
 
     def get(self, url: str, headers: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> bytes:
+        """The body in memory (metadata services, small documents)."""
+        sink = MemorySink(redact.url(url), limit=None)
+        self.get_into(url, sink, headers)
+        return sink.getvalue()
+
+    def get_into(self, url: str, sink: Writer, headers: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        """Stream the body into `sink`; each attempt starts it over (sink.reset)."""
         shown = redact.url(url)
         merged: CaseInsensitiveDict[str] = CaseInsensitiveDict(DEFAULT_HEADERS)
         pairs = headers.items() if isinstance(headers, Mapping) else headers
@@ -168,7 +178,10 @@ class HttpClient:
             attempt += 1
             self.logger.info(f"GET {shown}: attempt #{attempt}")
             try:
-                return self._attempt(url, shown, merged, deadline, secrets)
+                if attempt > 1:
+                    sink.reset()
+                self._attempt(url, sink, shown, merged, deadline, secrets)
+                return
             except _GiveUp as e:
                 raise FetchError(str(e)) from None
             except _Retry as e:
@@ -197,9 +210,9 @@ class HttpClient:
         return cancel.is_set()
 
     def _attempt(
-        self, url: str, shown: str, headers: CaseInsensitiveDict[str], deadline: float | None,
+        self, url: str, sink: Writer, shown: str, headers: CaseInsensitiveDict[str], deadline: float | None,
         secrets: Sequence[str],
-    ) -> bytes:
+    ) -> None:
         read_timeout = self.response_headers_timeout
         connect_timeout = DIAL_TIMEOUT
         if deadline is not None:
@@ -231,81 +244,24 @@ class HttpClient:
                 raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
             if code not in (200, 204):
                 raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
-            return self._read_body(resp, deadline, secrets)
+            self._read_body(resp, sink, shown, deadline, secrets)
 
-    def _read_body(self, resp: requests.Response, deadline: float | None, secrets: Sequence[str]) -> bytes:
-        chunks: list[bytes] = []
+    def _read_body(
+        self, resp: requests.Response, sink: Writer, shown: str, deadline: float | None, secrets: Sequence[str]
+    ) -> None:
         try:
             # Raw bytes: a Content-Encoding the server added anyway is not undone,
             # as with Go's transport once Accept-Encoding is set explicitly.
-            for chunk in resp.raw.stream(65536, decode_content=False):
-                chunks.append(chunk)
+            for chunk in resp.raw.stream(CHUNK, decode_content=False):
+                sink.write(chunk)  # a FetchError of the sink (ENOSPC, bad gzip) is final
                 if deadline is not None and self._monotonic() > deadline:
                     raise _Retry("httpTotal exhausted while reading the body")
         except (requests.RequestException, Urllib3Error, OSError) as e:
+            short = _incomplete(e)
+            if short is not None:
+                # Go's client fails here and Ignition does not retry: a server that
+                # keeps cutting the body short must not hang the boot (without
+                # httpTotal the loop has no end).
+                raise _GiveUp(f"failed to fetch resource {shown}: the server sent {short} and "
+                              "closed the connection") from e
             raise _Retry(f"reading the body: {_describe(e, secrets)}") from e
-        return b"".join(chunks)
-
-
-def _describe(e: BaseException, secrets: Sequence[str]) -> str:
-    """A short reason for a failed attempt built from the root cause, so it
-    carries no URL (requests' messages quote URLs with their query strings);
-    what is left is scrubbed of the URL's masked parts too."""
-    return _scrub(_root_reason(e), secrets)
-
-
-def _root_reason(e: BaseException) -> str:
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    chain: list[BaseException] = []
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        chain.append(cur)
-        nxt = getattr(cur, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
-        cur = nxt or cur.__cause__ or cur.__context__
-    for c in chain:
-        if isinstance(c, ssl.SSLError):
-            return f"TLS error: {ssl_reason(c)}"
-    for c in chain:
-        if isinstance(c, requests.exceptions.ReadTimeout) or type(c).__name__ == "ReadTimeoutError":
-            return "no response within the httpResponseHeaders timeout"
-        if isinstance(c, requests.exceptions.ConnectTimeout) or type(c).__name__ == "ConnectTimeoutError":
-            return "connection timed out"
-        if isinstance(c, requests.exceptions.TooManyRedirects):
-            return f"more than {MAX_REDIRECTS} redirects"
-    for c in reversed(chain):
-        if isinstance(c, OSError) and c.strerror:
-            return f"{type(c).__name__}: {c.strerror}"
-    root = chain[-1]
-    text = str(root)
-    # Strip anything URL-like from library messages as a last resort.
-    text = re.sub(r"(url|host)[:=]\s*\S+", r"\1=<redacted>", text, flags=re.IGNORECASE)
-    return f"{type(root).__name__}: {text}" if text else type(root).__name__
-
-
-def _secrets_of(url: str) -> list[str]:
-    """The parts of `url` that redact.url masks, to scrub from any message."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    found = []
-    if parts.password:
-        found += [parts.password, unquote(parts.password)]
-    if parts.query:
-        found.append(parts.query)
-        for p in parts.query.split("&"):
-            if "=" in p and p.split("=", 1)[1]:
-                value = p.split("=", 1)[1]
-                found += [value, unquote(value)]
-    # Values shorter than 4 characters are left alone: scrubbing them would
-    # mangle every message and they protect nothing.
-    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for s in secrets:
-        text = text.replace(s, "***")
-    return text

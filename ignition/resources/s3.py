@@ -45,6 +45,7 @@ from ignition.resources import aws_imds, sigv4
 from ignition.resources.http import DEFAULT_HEADERS, DIAL_TIMEOUT, HttpClient
 from ignition.resources.proxy import proxy_for
 from ignition.resources.s3url import REGION, Location, bucket_target, object_target, parse
+from ignition.resources.stream import MemorySink, Writer
 
 ENV_ENDPOINT = "IGNITION_S3_ENDPOINT"
 DEFAULT_REGION = "us-east-1"
@@ -85,7 +86,23 @@ def fetch(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
 ) -> bytes:
-    """The bytes of the S3 object `url` names. `platform` (default: the
+    """The bytes of the S3 object `url` names, in memory."""
+    sink = MemorySink(redact.url(url), limit=None)
+    fetch_into(url, sink, http, logger, platform=platform, environ=environ, now=now)
+    return sink.getvalue()
+
+
+def fetch_into(
+    url: str,
+    sink: Writer,
+    http: HttpClient,
+    logger: Logger,
+    *,
+    platform: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+) -> None:
+    """Stream the S3 object `url` names into `sink`. `platform` (default: the
     logger's) decides whether the EC2 instance role and region are used."""
     env = os.environ if environ is None else environ
     platform = logger.platform if platform is None else platform
@@ -105,7 +122,7 @@ def fetch(
     how = "with the EC2 instance role's credentials" if creds is not None else "anonymously"
     logger.info(f"fetching {shown} from region {region} {how}")
     try:
-        return http.get(target.url, headers)
+        http.get_into(target.url, sink, headers)
     except FetchError as e:
         hint = ""
         if "HTTP 403" in str(e):

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from ignition import redact
 from ignition.errors import FetchError
 from ignition.resources import cancel
+from ignition.resources.stream import MemorySink, Writer
 
 DEFAULT_PORT = 69
 BLOCK_SIZE = 512
@@ -26,7 +27,14 @@ CANCEL_CHECK = 0.2  # seconds between looks at the cancel event while waiting fo
 
 
 def get(url: str, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES) -> bytes:
-    """The whole file at `url`, or FetchError."""
+    """The whole file at `url` in memory, or FetchError."""
+    sink = MemorySink(redact.url(url), limit=None)
+    get_into(url, sink, timeout=timeout, retries=retries)
+    return sink.getvalue()
+
+
+def get_into(url: str, sink: Writer, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES) -> None:
+    """Stream the file at `url` into `sink` block by block, or FetchError."""
     shown = redact.url(url)
     parts = urlsplit(url)
     if parts.scheme != "tftp" or not parts.hostname:
@@ -45,17 +53,17 @@ def get(url: str, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RE
     family, _, _, _, server = infos[0]
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(min(timeout, CANCEL_CHECK))
-        return _receive(sock, server, filename, shown, retries, timeout)
+        _receive(sock, sink, server, filename, shown, retries, timeout)
 
 
-def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, shown: str, retries: int,
-             timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def _receive(sock: socket.socket, sink: Writer, server: tuple[object, ...], filename: str, shown: str,
+             retries: int, timeout: float = DEFAULT_TIMEOUT) -> None:
     stop = cancel.current()  # set when a sibling fetch failed for good: no more retransmissions
     last_packet = struct.pack("!H", OP_RRQ) + filename.encode() + b"\0octet\0"
     send_to: tuple[object, ...] = server
     peer: tuple[object, ...] | None = None  # the server's transfer ID, fixed by its first reply
     expected = 1
-    chunks: list[bytes] = []
+    received = 0
     tries = 0
     sock.sendto(last_packet, send_to)
     deadline = time.monotonic() + timeout  # for the answer to the last packet sent
@@ -71,7 +79,7 @@ def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, sho
             if tries > retries:
                 raise FetchError(
                     f"TFTP {shown}: no answer after {retries + 1} tries "
-                    f"(block {expected}, {sum(map(len, chunks))} bytes received)"
+                    f"(block {expected}, {received} bytes received)"
                 ) from None
             sock.sendto(last_packet, send_to)
             deadline = time.monotonic() + timeout
@@ -96,15 +104,16 @@ def _receive(sock: socket.socket, server: tuple[object, ...], filename: str, sho
             raise FetchError(f"TFTP {shown}: unexpected packet (opcode {opcode})")
         if arg == expected:
             data = packet[4:]
-            chunks.append(data)
+            sink.write(data)
+            received += len(data)
             last_packet = struct.pack("!HH", OP_ACK, arg)
             sock.sendto(last_packet, send_to)
             deadline = time.monotonic() + timeout
             tries = 0
             if len(data) < BLOCK_SIZE:
-                return b"".join(chunks)
+                return
             expected = (expected + 1) % 65536  # block numbers wrap, as most servers do
-        elif chunks and arg == (expected - 1) % 65536:
+        elif received and arg == (expected - 1) % 65536:
             # A duplicate of the block we acknowledged: our ACK was lost, send it again.
             sock.sendto(last_packet, send_to)
 

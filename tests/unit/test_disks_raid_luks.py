@@ -29,7 +29,8 @@ from ignition.stages.disks import raid as raid_mod
 from ignition.stages.disks.stage import run_disks
 from ignition.stages.files.crypttab import apply_crypttab
 from ignition.state import State
-from ignition.sysroot import DryRunSysroot, Sysroot
+from ignition.sysroot import Sysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 from tests.unit.logsink import ListSink
 
 U = "8a7c8e59-d0a2-4ac2-9b4f-1d3f6f0e2c11"

@@ -687,3 +687,38 @@ def test_leading_directories_behind_a_dangling_link_are_0755(tmp_path: Path) -> 
     assert e.p("/usr/etc/x").read_bytes() == b"x"
     assert mode(e.p("/usr")) == 0o755
     assert mode(e.p("/usr/etc")) == 0o755
+
+
+# A node that fails leaves nothing behind (issue 13)
+
+
+def test_failed_node_removes_the_directories_made_for_it(tmp_path: Path) -> None:
+    """The parents of /new/deeper/f are made before its owner is looked up;
+    the unknown user fails the node, and the parents go again."""
+    e = storage(tmp_path, files=[{"path": "/new/deeper/f", "user": {"name": "nosuchuser"}}])
+    e.p("/etc").mkdir()
+    before = snapshot(e.root)
+    with pytest.raises(StageError, match=r"storage\.files\.0"):
+        run(e)
+    assert snapshot(e.root) == before
+
+
+def test_path_too_long_for_the_host_leaves_no_directories(tmp_path: Path) -> None:
+    """A path within Linux's limits that exceeds PATH_MAX once the root is
+    prefixed fails part-way through making its parents: a one-line error
+    naming the entry, and none of the 20 directories made before it stays."""
+    path = ("/" + "d" * 194) * 21
+    e = storage(tmp_path, files=[{"path": path}])
+    before = snapshot(e.root)
+    with pytest.raises(StageError, match=r"storage\.files\.0 .*File name too long"):
+        run(e)
+    assert snapshot(e.root) == before
+
+
+def test_directories_shared_with_an_earlier_node_stay(tmp_path: Path) -> None:
+    e = storage(tmp_path, files=[{"path": "/a/ok", "contents": {"source": text_url("x")}},
+                                 {"path": "/a/b/bad", "user": {"name": "nosuchuser"}}])
+    with pytest.raises(StageError, match=r"storage\.files\.1"):
+        run(e)
+    assert e.p("/a/ok").read_bytes() == b"x"
+    assert not e.p("/a/b").exists()

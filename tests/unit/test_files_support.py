@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import os
+import posixpath
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ from ignition.plan import Plan
 from ignition.resources.fetcher import Fetcher
 from ignition.run import RecordingRunner, Result, Runner
 from ignition.state import State
-from ignition.sysroot import DryRunSysroot, Sysroot
+from ignition.sysroot import Sysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 
 # Names chosen so that they cannot exist on the build host.
 TEST_USER = "ignitiontestuser"
@@ -111,7 +113,8 @@ class FakeRunner(Runner):
             shell = opts.get("--shell") or "/bin/sh"
             _append_line(passwd, f"{name}:x:{uid}:{gid}:{opts.get('--comment', '')}:{home}:{shell}")
             if "--create-home" in argv:
-                os.makedirs(Path(root) / home.lstrip("/"), exist_ok=True)
+                # useradd --root chroots first: `..` cannot climb out of the root.
+                os.makedirs(Path(root) / posixpath.normpath("/" + home).lstrip("/"), exist_ok=True)
         elif tool == "userdel":
             _remove_line(passwd, name)
         elif tool == "groupdel":

@@ -526,3 +526,51 @@ def test_proxy_is_chosen_again_for_a_redirect_target(server: HTTPServer, proxy_s
     assert len(server.log) == 1
     (path, headers), = proxy_server.requests
     assert path == target and "X-Secret" not in headers
+
+
+# a body shorter than its Content-Length (issue 13)
+
+
+class _ShortBodyServer:
+    """Answers every request with Content-Length: 1000 and 10 bytes, then closes."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.requests = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/f"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                self.requests += 1
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n0123456789")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@net
+def test_short_body_fails_at_once_without_http_total(sink: ListSink, clock: FakeClock) -> None:
+    srv = _ShortBodyServer()
+    try:
+        with pytest.raises(FetchError) as e:
+            client(sink, clock).get(srv.url)
+    finally:
+        srv.close()
+    assert "10 of the 1000 bytes its Content-Length announced" in str(e.value)
+    assert srv.requests == 1
+    assert clock.sleeps == []

@@ -52,12 +52,11 @@ def two_parts(tmp_path: Path) -> Path:
     return image(tmp_path / "disk.img", 64, [(1, 10, "A"), (11, 10, "B")], [(1, 10, "keep"), (11, 10, "DATA")])
 
 
-@pytest.mark.allow_subprocess
-def test_demo_config_on_blank_disks_succeeds_and_destroys_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_config_on_a_blank_disk_succeeds_and_destroys_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run(capsys, str(DEMO))
     assert rc == 0, err
     lines = out.splitlines()
-    assert lines[-1].startswith("summary: 2 disks (2 rewritten), partitions 4 created / 0 deleted")
+    assert lines[-1].startswith("summary: 1 disks (1 rewritten), partitions 1 created / 0 deleted")
     assert lines[-1].endswith("boot succeeds; DESTRUCTIVE: no")
     stages = [line for line in lines if line.startswith("== ")]
     assert [s.split()[1].rstrip(":") for s in stages] == ["fetch-offline/fetch", "kargs", "disks", "mount",
@@ -65,36 +64,36 @@ def test_demo_config_on_blank_disks_succeeds_and_destroys_nothing(capsys: pytest
     assert "planned as a blank disk of --default-disk-size" in out
     assert "  mount /dev/disk/by-partlabel/demo-data (/dev/vda2, ext4) at /var/lib/demo" in lines
     assert "  unit demo.service: written, enabled" in lines
+    assert "  unit var-lib-demo.mount: written, enabled" in lines
     assert "  user core: add" in lines
 
 
 @pytest.mark.allow_subprocess
-def test_demo_json_document(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, doc = plan_json(capsys, str(DEMO), "--disk", "/dev/vda=blank:2G")
+def test_demo_json_document_against_an_os_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # As `make demo`'s image: partition 1 'root' (ext4 debian-root), free space after it.
+    os_image = image(tmp_path / "os.img", 64, [(1, 32, "root")], [(1, 32, "debian-root")])
+    rc, doc = plan_json(capsys, str(DEMO), "--disk", f"/dev/vda={os_image}")
     assert rc == 0
     assert doc["schemaVersion"] == 1 and doc["result"] == {"ok": True, "error": None, "exitCode": 0,
                                                           "stoppedAt": None}
     assert [(d["device"], d["source"], d["sizeBytes"], d["assumed"]) for d in doc["machine"]["disks"]] == [
-        ("/dev/vda", "blank", 2 << 30, False), ("/dev/vdb", "blank", 100 << 30, True)]
+        ("/dev/vda", "image", 64 << 20, False)]
     vda = doc["disks"][0]
-    assert vda["before"] == [] and vda["tableBefore"] == "none"
+    assert vda["tableBefore"] == "gpt" and [p["label"] for p in vda["before"]] == ["root"]
     assert [(p["number"], p["label"], p["start"], p["size"], p["action"], p["node"]) for p in vda["after"]] == [
-        (1, "demo-root", 2048, 160 * 2048, "create", "/dev/vda1"),
-        (2, "demo-data", 161 * 2048, (2 << 30) // 512 - 33 - 161 * 2048, "create", "/dev/vda2")]
+        (1, "root", 2048, 32 * 2048, "keep", "/dev/vda1"),
+        (2, "demo-data", 33 * 2048, (64 << 20) // 512 - 33 - 33 * 2048, "create", "/dev/vda2")]
     assert [(f["device"], f["node"], f["format"], f["action"]) for f in doc["filesystems"]] == [
-        ("/dev/disk/by-partlabel/demo-root", "/dev/vda1", "ext4", "create"),
-        ("/dev/disk/by-partlabel/demo-data", "/dev/vda2", "ext4", "create"),
-        ("/dev/disk/by-partlabel/demo-swap", "/dev/vdb1", "swap", "create"),
-        ("/dev/disk/by-partlabel/demo-efi", "/dev/vdb2", "vfat", "create")]
+        ("/dev/disk/by-partlabel/demo-data", "/dev/vda2", "ext4", "create")]
     assert doc["mounts"] == [{"device": "/dev/disk/by-partlabel/demo-data", "node": "/dev/vda2",
                               "path": "/var/lib/demo", "format": "ext4", "options": []}]
     files = {f["path"]: f for f in doc["files"]}
-    assert (files["/opt/demo/run.sh"]["mode"], files["/opt/demo/run.sh"]["size"]) == ("0755", 39)
-    assert files["/usr/local/bin/demo"]["target"] == "/opt/demo/run.sh"
+    assert (files["/usr/local/bin/demo-record"]["mode"], files["/usr/local/bin/demo-record"]["size"]) == (
+        "0755", 224)
     assert files["/etc/hostname"]["source"].startswith("data URL (")  # redacted as the logs are
     assert doc["users"] == [{"name": "core", "action": "add"}]
-    assert doc["units"] == [{"name": "demo.service", "written": True, "dropins": [], "enabled": True,
-                             "masked": False}]
+    assert [(u["name"], u["written"], u["enabled"]) for u in doc["units"]] == [
+        ("var-lib-demo.mount", True, True), ("demo.service", True, True)]
     assert doc["summary"]["destructive"] is False and doc["destroys"] == []
 
 

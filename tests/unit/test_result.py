@@ -17,7 +17,8 @@ from ignition.resources.fetcher import Fetcher
 from ignition.run import Runner
 from ignition.stages.files.result import RESULT_PATH, write_result
 from ignition.state import FetchedConfig, State
-from ignition.sysroot import DryRunSysroot, Sysroot
+from ignition.sysroot import Sysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 
 
 class Sink:

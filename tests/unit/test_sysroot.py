@@ -15,7 +15,8 @@ import pytest
 
 from ignition.errors import SysrootEscape
 from ignition.plan import Plan
-from ignition.sysroot import DryRunSysroot, Sysroot
+from ignition.sysroot import Sysroot
+from ignition.sysroot_dryrun import DryRunSysroot
 
 Snapshot = dict[str, tuple[str, int, bytes | str | None]]
 

@@ -23,13 +23,34 @@ def go_clean(p: str) -> str:
     return cleaned
 
 
+# Linux's limits on every filesystem Ignition writes to (NAME_MAX, PATH_MAX without its NUL):
+# a longer name or path cannot be created, so it is refused before anything is written.
+NAME_MAX = 255
+PATH_MAX = 4095
+
+
 def path_problem(p: str) -> str | None:
     if p == "":
         return "path not specified: set it to an absolute path such as /etc/example"
+    if "\0" in p:
+        return "path contains a NUL byte (\\u0000), which no file name can hold: remove it"
     if not p.startswith("/"):
         return f"path not absolute: start it with / (e.g. /{p})"
     if go_clean(p) != p:
         return f"path is not fully simplified: write it as {go_clean(p)}"
+    return length_problem(p)
+
+
+def length_problem(p: str) -> str | None:
+    """A path or component longer than Linux allows (counted in UTF-8 bytes, as the kernel does)."""
+    size = len(p.encode("utf-8", "surrogateescape"))
+    if size > PATH_MAX:
+        return f"path is {size} bytes long, more than Linux's limit of {PATH_MAX}: shorten it"
+    for comp in p.split("/"):
+        n = len(comp.encode("utf-8", "surrogateescape"))
+        if n > NAME_MAX:
+            return (f"path component {comp[:20]}... is {n} bytes long, more than Linux's limit of "
+                    f"{NAME_MAX} for a file name: shorten it")
     return None
 
 
@@ -66,6 +87,13 @@ def check_nodes(config: Config, report: Report) -> None:
     for kind, i, node in nodes(config):
         entry: Path = ("storage", kind, i)
         check_path(report, node.path, entry + ("path",))
+        target = getattr(node, "target", None)
+        if target and "\0" in target:
+            report.add("error", "link target contains a NUL byte (\\u0000), which no link can hold: "
+                       "remove it", entry + ("target",))
+        elif target and len(target.encode("utf-8", "surrogateescape")) > PATH_MAX:
+            report.add("error", f"link target is longer than Linux's limit of {PATH_MAX} bytes: "
+                       "shorten it", entry + ("target",))
         under = next((lp for lp in links if node.path.startswith(lp + "/")), None)
         if under is not None:
             report.add("error", f"{_SINGULAR[kind]} path includes link in config: {under} is a "

@@ -2,9 +2,10 @@
 
 Order: directories, files and symbolic links sorted by path depth (stable, so
 `/a` exists before `/a/b`), hard links last (their targets must exist). Every
-file's contents and appended fragments are fetched and verified before the
-first node is written, so a bad hash or a missing resource leaves the target
-untouched. Two entries that land on the same real path after symlink chasing
+file's contents and appended fragments are streamed to staged temp files on
+the target and verified before the first node is written (staging.py), so a
+bad hash or a missing resource leaves the target untouched; a node puts its
+staged contents in place with one rename. Two entries that land on the same real path after symlink chasing
 are refused, as Ignition does.
 """
 
@@ -14,11 +15,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ignition.config.types import Directory, File, Link, Resource, Storage
+from ignition.config.types import Directory, File, Link, Storage
 from ignition.context import StageContext
-from ignition.errors import IgnitionError, StageError
-from ignition.resources.parallel import FetchFailed, fetch_all
+from ignition.errors import StageError
 from ignition.stages.files.owner import planned_accounts, resolve_ids
+from ignition.stages.files.staging import Fetched, clean_strays, discard, fetch_contents
 
 DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
@@ -50,48 +51,6 @@ def ordered(storage: Storage) -> list[Entry]:
     return entries
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """A file's fetched and verified contents and appended fragments."""
-
-    contents: bytes | None  # None: the file has no contents.source
-    appends: tuple[bytes, ...]
-
-
-def fetch_contents(ctx: StageContext, files: Sequence[Entry]) -> dict[int, Fetched]:
-    """Every file's contents and appended fragments, fetched concurrently
-    (remote ones through a bounded pool) with the outcome of fetching them one
-    by one in `files` order: same bytes, and on failure the error of the first
-    resource in that order that fails."""
-    jobs: list[Resource] = []
-    what: list[str] = []
-    slots: list[tuple[int, int | None, int]] = []  # (entry index, contents job, first append job)
-    for e in files:
-        f = e.node
-        assert isinstance(f, File)
-        contents_job = None
-        if f.contents.source:
-            contents_job = len(jobs)
-            jobs.append(f.contents)
-            what.append(f"the contents of {e.where}")
-        slots.append((e.index, contents_job, len(jobs)))
-        for j, a in enumerate(f.append):
-            jobs.append(a)
-            what.append(f"append {j} of {e.where}")
-    try:
-        got = fetch_all(ctx.fetcher, jobs)
-    except FetchFailed as failed:
-        if isinstance(failed.error, IgnitionError):
-            raise StageError(f"fetching {what[failed.index]}: {failed.error}") from failed.error
-        raise failed.error from None
-    out: dict[int, Fetched] = {}
-    for (index, contents_job, first_append), e in zip(slots, files, strict=True):
-        assert isinstance(e.node, File)
-        contents = got[contents_job] if contents_job is not None else None
-        out[index] = Fetched(contents, tuple(got[first_append:first_append + len(e.node.append)]))
-    return out
-
-
 def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
     seen: dict[str, Entry] = {}
     for e in entries:
@@ -106,36 +65,51 @@ def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
 def apply_nodes(ctx: StageContext) -> list[str]:
     """Create every node; returns the paths to relabel."""
     entries = ordered(ctx.config.storage)
-    fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"])
-    check_collisions(ctx, entries)
+    clean_strays(ctx, entries)
+    removed = {e.node.path for e in entries if e.node.overwrite}
+    fetched = fetch_contents(ctx, [e for e in entries if e.section == "files"], removed)
+    try:
+        check_collisions(ctx, entries)
+        return _write_all(ctx, entries, fetched)
+    finally:
+        discard(fetched)  # what a failed node kept from being put in place
+
+
+def _write_all(ctx: StageContext, entries: Sequence[Entry], fetched: dict[int, Fetched]) -> list[str]:
     relabel: list[str] = []
     for e in entries:
         n = e.node
+        created: list[str] = []  # directories made on the way, removed again if the node fails
         try:
             if isinstance(n, File):
                 desc = "writing file" if fetched[e.index].contents is not None else "creating file"
                 with ctx.logger.op(f"{desc} {n.path!r}"):
-                    relabel += _file(ctx, e, n, fetched[e.index])
+                    relabel += _file(ctx, e, n, fetched[e.index], created)
             elif isinstance(n, Directory):
                 with ctx.logger.op(f"creating directory {n.path!r}"):
-                    relabel += _directory(ctx, e, n)
+                    relabel += _directory(ctx, e, n, created)
             else:
                 with ctx.logger.op(f"writing link {n.path!r} -> {n.target!r}"):
-                    relabel += _link(ctx, e, n)
-        except OSError as err:
-            where = f" ({err.filename})" if err.filename else ""
-            raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+                    relabel += _link(ctx, e, n, created)
+        except BaseException as err:
+            ctx.root.remove_created(created)
+            if isinstance(err, OSError):
+                where = f" ({err.filename})" if err.filename else ""
+                raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+            if isinstance(err, ValueError):  # e.g. a NUL byte in a path that skipped validation
+                raise StageError(f"{e.where}: impossible path or target: {err}") from err
+            raise
     return relabel
 
 
-def _prepare(ctx: StageContext, e: Entry) -> tuple[str | None, list[str]]:
-    """Remove the old node when overwrite is set; create missing parents.
-    Returns the node's kind afterwards and the directories created."""
+def _prepare(ctx: StageContext, e: Entry, created: list[str]) -> str | None:
+    """Remove the old node when overwrite is set; create missing parents
+    (added to `created`). Returns the node's kind afterwards."""
     root = ctx.root
     if e.node.overwrite and root.kind(e.node.path) is not None:
         root.remove_all(e.node.path)
-    created = root.makedirs(os.path.dirname(e.node.path))
-    return root.kind(e.node.path), created
+    created += root.makedirs(os.path.dirname(e.node.path))
+    return root.kind(e.node.path)
 
 
 def _exists_error(e: Entry, kind: str) -> StageError:
@@ -144,16 +118,16 @@ def _exists_error(e: Entry, kind: str) -> StageError:
                       "set overwrite: true to replace it")
 
 
-def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
+def _file(ctx: StageContext, e: Entry, f: File, got: Fetched, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     uid, gid = resolve_ids(root, f.user, f.group, e.where, planned_accounts(ctx.config) if ctx.dry_run else None)
     if kind not in (None, "file"):
         raise _exists_error(e, kind)
     if got.contents is not None:
         if kind == "file":
             raise _exists_error(e, kind)
-        root.write_file(f.path, got.contents, DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
+        root.install(f.path, got.contents, DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
     elif kind is None:
         root.write_file(f.path, b"", DEFAULT_FILE_MODE if f.mode is None else f.mode, uid, gid)
     else:
@@ -164,13 +138,13 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched) -> list[str]:
         if f.mode is not None:
             root.chmod(f.path, f.mode)
     for fragment in got.appends:
-        root.append(f.path, fragment)
+        root.append_staged(f.path, fragment)
     return created[:1] or [f.path]
 
 
-def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
+def _directory(ctx: StageContext, e: Entry, d: Directory, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     uid, gid = resolve_ids(root, d.user, d.group, e.where, planned_accounts(ctx.config) if ctx.dry_run else None)
     if kind is None:
         root.mkdir(d.path, DEFAULT_DIR_MODE if d.mode is None else d.mode)
@@ -186,9 +160,9 @@ def _directory(ctx: StageContext, e: Entry, d: Directory) -> list[str]:
     return created[:1] or [d.path]
 
 
-def _link(ctx: StageContext, e: Entry, ln: Link) -> list[str]:
+def _link(ctx: StageContext, e: Entry, ln: Link, created: list[str]) -> list[str]:
     root = ctx.root
-    kind, created = _prepare(ctx, e)
+    kind = _prepare(ctx, e, created)
     target = ln.target or ""
     if ln.hard:
         if ln.user.id is not None or ln.user.name or ln.group.id is not None or ln.group.name:

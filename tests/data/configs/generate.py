@@ -326,6 +326,26 @@ add("directory under a link", st(directories=[{"path": "/l/x/y"}], links=[{"path
     "3.3.0", errors=[D0])
 add("link under a link", st(links=[{"path": "/l", "target": "/t"}, {"path": "/l/x", "target": "/t"}]),
     "3.3.0", errors=["$.storage.links.1"])
+GO_PATH_BYTES = ("Go 2.14 checks only that a path is absolute and clean, so a NUL byte or a name longer "
+                 "than Linux allows passes validation and fails in the files stage; ours rejects what no "
+                 "filesystem can hold before anything is written")
+add("NUL byte in a file path", files({"path": "/etc/a\u0000b"}), "3.3.0", errors=[F0 + ".path"],
+    go_differs=GO_PATH_BYTES)
+add("NUL byte in a directory path", st(directories=[{"path": "/\u0000"}]), "3.6.0", errors=[D0 + ".path"],
+    go_differs=GO_PATH_BYTES)
+add("NUL byte in a link target", st(links=[{"path": "/l", "target": "/t\u0000"}]), "3.6.0",
+    errors=[LK0 + ".target"], go_differs=GO_PATH_BYTES)
+add("NUL byte in a filesystem path", st(filesystems=[{"device": "/dev/vdb", "format": "ext4",
+                                                      "path": "/var\u0000"}]), "3.6.0",
+    errors=["$.storage.filesystems.0.path"], go_differs=GO_PATH_BYTES)
+add("file name of 256 bytes", files({"path": "/" + "a" * 256}), "3.6.0", errors=[F0 + ".path"],
+    go_differs=GO_PATH_BYTES)
+add("file name of 255 bytes", files({"path": "/" + "a" * 255}), "3.6.0")
+add("file name of 128 two-byte characters", files({"path": "/" + "\u00e9" * 128}), "3.6.0",
+    errors=[F0 + ".path"], go_differs=GO_PATH_BYTES)
+add("file path of 4200 bytes", files({"path": ("/" + "d" * 200) * 21}), "3.6.0", errors=[F0 + ".path"],
+    go_differs=GO_PATH_BYTES)
+add("file path of 4095 bytes", files({"path": ("/" + "d" * 194) * 21}), "3.6.0")
 add("path sharing a prefix with a link", st(files=[{"path": "/lx"}], links=[{"path": "/l", "target": "/t"}]),
     "3.3.0")
 for v in ("3.3.0", "3.6.0"):

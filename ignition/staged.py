@@ -1,0 +1,200 @@
+"""Contents staged on the target before they are put in place.
+
+A file's contents are streamed into a temp file in a directory of the target
+filesystem the file will live on (never in memory, never in /run, which is
+RAM in the initramfs) and renamed into place only once every fetch and every
+hash of the stage has succeeded. The temp files are named `.ignition-stage-`
+and 12 hex digits so that a reader, or the next run after a kill, can tell
+them apart from anything else and remove them.
+
+A dry run stages nothing: `CountedFile` hashes and counts what streams
+through it and drops the bytes (the plan wants sizes and digests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+from typing import Any
+
+from ignition.errors import FetchError
+from ignition.tmpfile import mkstemp
+
+STAGE_PREFIX = ".ignition-stage-"
+COPY_CHUNK = 1 << 20
+STRAY = re.compile(re.escape(STAGE_PREFIX) + r"[0-9a-f]{12}")
+
+
+class StagedFile:
+    """A temp file in `directory` (a host path on the target), created on
+    first use so that thousands of pending files hold no descriptors until
+    their fetch starts; the descriptor is closed again once it is complete."""
+
+    def __init__(self, directory: str, final: str) -> None:
+        self.directory = directory
+        self.final = final  # the config path it is meant for, for messages
+        self.path: str | None = None
+        self._fd: int | None = None
+        self.size = 0
+
+    def _open(self) -> int:
+        if self._fd is None:
+            try:
+                self._fd, self.path = mkstemp(self.directory, STAGE_PREFIX)
+            except OSError as e:
+                raise self._error(e, "creating a temporary file for") from e
+        return self._fd
+
+    def write(self, data: bytes) -> None:
+        fd = self._open()
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+                self.size += n
+        except OSError as e:
+            raise self._error(e, "staging") from e
+
+    def reset(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.lseek(self._fd, 0, os.SEEK_SET)
+        self.size = 0
+
+    def close(self) -> None:
+        self._open()  # an empty body still makes a file
+        assert self._fd is not None
+        fd, self._fd = self._fd, None
+        os.close(fd)
+
+    def discard(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        if self.path is not None:
+            path, self.path = self.path, None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+    def install(self, host: str, mode: int, uid: int | None, gid: int | None) -> None:
+        """Rename into place at `host`, owner and mode set first."""
+        assert self.path is not None
+        if uid is not None or gid is not None:
+            os.chown(self.path, -1 if uid is None else uid, -1 if gid is None else gid)
+        os.chmod(self.path, mode)
+        try:
+            os.rename(self.path, host)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise
+            # Staged on another filesystem than the final directory's (a mount point an
+            # overwrite removed): copy next to the final path, then rename there.
+            self._copy_next_to(host, mode, uid, gid)
+            os.unlink(self.path)
+        self.path = None
+
+    def _copy_next_to(self, host: str, mode: int, uid: int | None, gid: int | None) -> None:
+        fd, tmp = mkstemp(os.path.dirname(host), STAGE_PREFIX)
+        try:
+            try:
+                self.copy_to(fd)
+                if uid is not None or gid is not None:
+                    os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+                os.fchmod(fd, mode)
+            finally:
+                os.close(fd)
+            os.rename(tmp, host)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def copy_to(self, fd: int) -> None:
+        """Write the staged bytes to `fd` in bounded chunks."""
+        assert self.path is not None
+        with open(self.path, "rb") as inp:
+            while chunk := inp.read(COPY_CHUNK):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+
+    def _error(self, e: OSError, doing: str) -> FetchError:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = describe_filesystem(self.directory)
+            # The partial temp file goes at once: the error is final and the space is wanted back.
+            self.discard()
+            return FetchError(f"no space left on {where} while staging {self.final} "
+                              f"({self.size} bytes written): make the filesystem larger or the file smaller")
+        return FetchError(f"{doing} {self.final} in {self.directory}: {e.strerror or e}")
+
+
+class CountedFile:
+    """A dry run's stand-in: size and sha256 of what would have been staged."""
+
+    def __init__(self, final: str) -> None:
+        import hashlib
+
+        self.final = final
+        self.path: str | None = None
+        self.size = 0
+        self._hash: Any = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self._hash.update(data)
+
+    def reset(self) -> None:
+        import hashlib
+
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def close(self) -> None:
+        return None
+
+    def discard(self) -> None:
+        return None
+
+    @property
+    def sha256(self) -> str:
+        return str(self._hash.hexdigest())
+
+
+Staged = StagedFile | CountedFile
+
+
+def describe_filesystem(host_dir: str) -> str:
+    """"the filesystem mounted at M (N MiB)" for the directory `host_dir`."""
+    try:
+        dev = os.stat(host_dir).st_dev
+        mount = host_dir
+        while mount != "/":
+            parent = os.path.dirname(mount)
+            if os.stat(parent).st_dev != dev:
+                break
+            mount = parent
+        vfs = os.statvfs(host_dir)
+    except OSError:
+        return f"the filesystem of {host_dir}"
+    return f"the filesystem mounted at {mount} ({vfs.f_blocks * vfs.f_frsize >> 20} MiB)"
+
+
+def remove_strays(host_dirs: set[str]) -> list[str]:
+    """Remove our temp files left in these directories by an earlier run that
+    was killed; returns the host paths removed."""
+    removed = []
+    for d in sorted(host_dirs):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for name in names:
+            if STRAY.fullmatch(name):
+                p = os.path.join(d, name)
+                if os.path.isfile(p) and not os.path.islink(p):
+                    os.unlink(p)
+                    removed.append(p)
+    return removed
