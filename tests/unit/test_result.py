@@ -85,3 +85,17 @@ def test_dry_run_plans_the_result_without_writing(tmp_path: Path) -> None:
     assert not (tmp_path / "root/etc").exists()
     assert ctx.plan is not None
     assert [(e.action, e.target) for e in ctx.plan.entries] == [("mkdir", "/etc"), ("write", RESULT_PATH)]
+
+
+
+def test_a_file_where_etc_should_be_fails_the_result_cleanly(tmp_path: Path) -> None:
+    # A file with overwrite: true at /etc leaves no directory for the result: one clean error.
+    import pytest
+
+    from ignition.errors import StageError
+
+    ctx, _ = ctx_for(tmp_path, State())
+    (tmp_path / "root" / "etc").write_bytes(b"a file now")
+    with pytest.raises(StageError, match=r"writing the result file /etc/\.ignition-result\.json"):
+        write_result(ctx, NOW)
+    assert (tmp_path / "root" / "etc").read_bytes() == b"a file now"

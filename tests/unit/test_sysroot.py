@@ -483,3 +483,4 @@ def test_temporary_files_are_new_private_and_unique(tmp_path: Path) -> None:
         assert os.path.basename(path).startswith(".x-")
         assert os.stat(path).st_mode & 0o777 == 0o600
     assert len({p for _, p in made}) == 50
+

@@ -15,10 +15,19 @@ RAID_LEVELS = ("linear", "raid0", "0", "stripe", "raid1", "1", "mirror", "raid4"
 _NO_SPARES = ("linear", "raid0", "0", "stripe")
 
 
+def _not_the_root(report: Report, path: str | None, what: str, entry: Path) -> None:
+    # Replacing the target's root itself can only destroy it (Ignition would remove the
+    # whole root before writing); nothing at "/" can be what the config means.
+    if path is not None and path.strip("/") == "" and path.startswith("/"):
+        report.add("error", f"{what} cannot be at / (the target's root itself): give it a path below /",
+                   entry + ("path",))
+
+
 def check_nodes_attrs(config: Config, report: Report, minor: int) -> None:
     st = config.storage
     for i, f in enumerate(st.files):
         entry: Path = ("storage", "files", i)
+        _not_the_root(report, f.path, "a file", entry)
         _owner(report, f, entry)
         _mode(report, f.mode, entry)
         if f.overwrite and f.contents.source is None:
@@ -28,11 +37,15 @@ def check_nodes_attrs(config: Config, report: Report, minor: int) -> None:
         for j, res in enumerate(f.append):
             check_resource(report, res, entry + ("append", j), minor)
     for i, d in enumerate(st.directories):
+        if d.overwrite:
+            _not_the_root(report, d.path, "a directory with overwrite: true (it would be emptied)",
+                          ("storage", "directories", i))
         _owner(report, d, ("storage", "directories", i))
         _mode(report, d.mode, ("storage", "directories", i))
     directories = {d.path for d in st.directories}
     for i, link in enumerate(st.links):
         entry = ("storage", "links", i)
+        _not_the_root(report, link.path, "a link", entry)
         _owner(report, link, entry)
         if not link.target:
             report.add("error", "link target is required: set target to the path the link "

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ignition.context import StageContext
+from ignition.errors import StageError
 
 RESULT_PATH = "/etc/.ignition-result.json"
 
@@ -32,7 +33,11 @@ def write_result(ctx: StageContext, now: datetime | None = None) -> dict[str, An
             result["previousReport"] = json.loads(previous)
         except ValueError:
             result["previousReport"] = previous.decode("utf-8", "replace")
-    ctx.root.write_file(RESULT_PATH, json.dumps(result, indent=2).encode() + b"\n", mode=0o600, uid=0, gid=0)
+    try:
+        ctx.root.write_file(RESULT_PATH, json.dumps(result, indent=2).encode() + b"\n", mode=0o600, uid=0, gid=0)
+    except OSError as e:  # e.g. a file of the config replaced /etc
+        raise StageError(f"writing the result file {RESULT_PATH}: {e.strerror or e}; "
+                         "does the config replace /etc with something that is not a directory?") from e
     return result
 
 

@@ -105,7 +105,10 @@ def apply_units(ctx: StageContext) -> list[str]:
             old = ctx.root.read_bytes(PRESET_PATH) or b""
             if old and not old.endswith(b"\n"):
                 old += b"\n"
-            ctx.root.write_file(PRESET_PATH, old + "".join(f"{line}\n" for line in lines).encode(), 0o644)
+            try:
+                ctx.root.write_file(PRESET_PATH, old + "".join(f"{line}\n" for line in lines).encode(), 0o644)
+            except OSError as e:  # e.g. the config replaced a directory on the way with a file
+                raise StageError(f"writing presets to {PRESET_PATH}: {e.strerror or e}") from e
         relabel.append(os.path.dirname(PRESET_PATH))
     for unit in ctx.config.systemd.units:
         if unit.enabled and _template(unit.name) is None and not unit.contents and \
