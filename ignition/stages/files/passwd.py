@@ -121,10 +121,14 @@ def _ssh_keys(ctx: StageContext, u: PasswdUser) -> str | None:
     dirs = list(dict.fromkeys((ssh_dir, os.path.dirname(path))))
     # A home owned by the user may hold links planted to redirect this
     # root-owned write; refuse to write through any.
-    for p in (*dirs, path):
-        if ctx.root.kind(p) == "link":
-            raise StageError(f"refusing to write SSH keys for {u.name}: {p} is a symbolic link")
-    if ctx.root.kind(home) != "dir" and not ctx.dry_run:
+    try:
+        for p in (*dirs, path):
+            if ctx.root.kind(p) == "link":
+                raise StageError(f"refusing to write SSH keys for {u.name}: {p} is a symbolic link")
+        home_kind = ctx.root.kind(home)
+    except OSError as e:  # e.g. a home directory name too long for the filesystem
+        raise StageError(f"writing SSH keys for {u.name} under {home}: {e.strerror or e}") from e
+    if home_kind != "dir" and not ctx.dry_run:
         raise StageError(f"cannot write SSH keys for {u.name}: its home {home} does not exist in the target "
                          "(noCreateHome?); create the home directory in storage.directories")
     with ctx.logger.op(f"adding ssh keys to user {u.name!r}"):
