@@ -354,7 +354,23 @@ def requests_to(server: HTTPServer, path: str) -> int:
     return sum(1 for req, _ in server.log if req.path == path)
 
 
+# The first backoff wait becomes 60 s (Ignition doubles the initial 100 ms
+# before it): a sibling that slept through it would hold the call for a
+# minute, so "returned well within 20 s" shows the sleep was interrupted,
+# whatever the load on the machine, without timing a fast path.
+LONG_WAIT = 60.0
+INTERRUPTED = 20.0
+
+
+@pytest.fixture
+def long_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ignition.resources import http
+
+    monkeypatch.setattr(http, "INITIAL_BACKOFF", LONG_WAIT / 2)
+
+
 @net
+@pytest.mark.usefixtures("long_backoff")
 @pytest.mark.parametrize("order", ["retry-first", "gone-first"])
 def test_a_failure_stops_a_sibling_that_keeps_retrying(server: HTTPServer, order: str) -> None:
     retrying_and_failing(server)
@@ -363,12 +379,12 @@ def test_a_failure_stops_a_sibling_that_keeps_retrying(server: HTTPServer, order
     with pytest.raises(FetchFailed) as exc:
         fetch_all(fetcher(), [res(server.url_for(p)) for p in paths], workers=3)
     elapsed = time.monotonic() - start
-    # /retry was in its first 200 ms backoff sleep, interrupted at once: a
+    # /retry was in its first backoff sleep, interrupted at once: a
     # cancelled resource is not a failure, so /gone is reported either way.
     assert paths[exc.value.index] == "/gone"
     assert "resource not found" in str(exc.value.error)
-    assert elapsed < 0.5
-    assert requests_to(server, "/retry") <= 2
+    assert elapsed < INTERRUPTED
+    assert requests_to(server, "/retry") <= 1  # none when /gone failed before its first attempt
     seen = len(server.log)
     time.sleep(0.5)  # no attempt is made after the call returned
     assert len(server.log) == seen
@@ -390,6 +406,7 @@ def test_the_error_is_the_first_in_config_order_whatever_fails_first(server: HTT
 
 
 @net
+@pytest.mark.usefixtures("long_backoff")
 def test_an_inline_failure_stops_remote_retries(server: HTTPServer) -> None:
     retrying_and_failing(server)
     bad = res(text_url("x"), sha256(b"something else"))
@@ -397,7 +414,7 @@ def test_an_inline_failure_stops_remote_retries(server: HTTPServer) -> None:
     with pytest.raises(FetchFailed) as exc:
         fetch_all(fetcher(), [res(server.url_for("/retry")), bad, res(server.url_for("/retry"))], workers=2)
     assert exc.value.index == 1
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < INTERRUPTED
 
 
 def test_http_get_stops_retrying_when_cancelled() -> None:
