@@ -42,7 +42,9 @@ def mount_small(work: Path, at: Path) -> Iterator[Path]:
     img = work / f"{at.name}.img"
     with open(img, "wb") as f:
         f.truncate(16 * MIB)
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", str(img)], check=True, capture_output=True)
+    # No reserved blocks: root would write into them and the fill would not be full.
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal", str(img)],
+                   check=True, capture_output=True)
     at.mkdir(parents=True, exist_ok=True)
     subprocess.run(["mount", "-o", "loop", str(img), str(at)], check=True, capture_output=True)
     try:
