@@ -14,12 +14,12 @@ import errno
 import os
 from collections.abc import Iterator
 
-# errno -> (what happened to the filesystem, what to change)
+# errno -> (what happened, with {fs} for the filesystem; what to change)
 FILESYSTEM_ERRNOS: dict[int, tuple[str, str]] = {
-    errno.ENOSPC: ("no space left on", "make the filesystem larger or the file smaller"),
-    errno.EDQUOT: ("disk quota exceeded on", "raise the quota or make the file smaller"),
-    errno.EROFS: ("cannot write to the read-only", "mount the filesystem read-write or move the file"),
-    errno.EIO: ("I/O error on", "check the device (kernel log) or put the file on another filesystem"),
+    errno.ENOSPC: ("no space left on {fs}", "make the filesystem larger or the file smaller"),
+    errno.EDQUOT: ("disk quota exceeded on {fs}", "raise the quota or make the file smaller"),
+    errno.EROFS: ("{fs} is read-only", "mount it read-write or put the file on another filesystem"),
+    errno.EIO: ("I/O error on {fs}", "check the device (kernel log) or put the file on another filesystem"),
 }
 
 
@@ -31,7 +31,7 @@ def filesystem_error(e: OSError, host_dir: str, doing: str) -> OSError | None:
     if known is None:
         return None
     what, fix = known
-    return OSError(e.errno, f"{what} {describe_filesystem(host_dir)} while {doing}: {fix}")
+    return OSError(e.errno, f"{what.format(fs=describe_filesystem(host_dir))} while {doing}: {fix}")
 
 
 def describe_filesystem(host_dir: str) -> str:
