@@ -185,3 +185,17 @@ def test_the_device_of_a_mount_point_with_odd_bytes(tmp_path: Path) -> None:
     assert mount_source("/sysroot/my var", str(info)) == "/dev/loop1"
     assert mount_source("/", str(info)) == "/dev/sda1"
     assert mount_source("/nowhere", str(info)) is None
+
+
+def test_a_link_loop_on_the_way_is_a_clean_error_naming_the_entry(tmp_path: Path) -> None:
+    """Finding the staging directory meets the loop first: it stages higher
+    up, and the node's write reports the loop with its config path; nothing
+    stays staged."""
+    from ignition.errors import StageError
+
+    e = make_env(tmp_path, config(storage={"files": [{"path": "/etc/loop/x/f", "contents": {"source": "data:,f"}}]}))
+    (e.root / "etc").mkdir()
+    (e.root / "etc/loop").symlink_to("/etc/loop")
+    with pytest.raises(StageError, match=r"^storage\.files\.0 \(/etc/loop/x/f\): too many levels of symbolic links"):
+        apply_nodes(e.ctx)
+    assert sorted(str(p.relative_to(e.root)) for p in e.root.rglob("*")) == ["etc", "etc/loop"]

@@ -61,7 +61,10 @@ def staging_dir(ctx: StageContext, path: str, removed: set[str], known: dict[str
             cur = os.path.dirname(doomed)
             continue
         if cur not in known:
-            known[cur] = ctx.root.is_dir(cur)
+            try:
+                known[cur] = ctx.root.is_dir(cur)
+            except IgnitionError:  # a link loop on the way: the node's own write names it
+                known[cur] = False
         if known[cur]:
             return cur
         cur = os.path.dirname(cur)
