@@ -75,12 +75,16 @@ class StagedFile:
             raise self._error(e, "staging") from e
 
     def discard(self) -> None:
+        """Close and remove. Called while another error is on its way (or
+        after the stage is decided), so it never raises: a temp file it
+        cannot remove has our name, and the next run sweeps it."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
         if self.path is not None:
             path, self.path = self.path, None
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(path)
 
     def install(self, host: str, mode: int, uid: int | None, gid: int | None) -> None:
@@ -93,7 +97,10 @@ class StagedFile:
             os.rename(self.path, host)
         except OSError as e:
             if e.errno != errno.EXDEV:
-                raise
+                full = filesystem_error(e, os.path.dirname(host), f"putting {self.final} in place")
+                if full is None:
+                    raise
+                raise full from e
             # Staged on another filesystem than the final directory's (a mount point an
             # overwrite removed): copy next to the final path, then rename there.
             self._copy_next_to(host, mode, uid, gid)

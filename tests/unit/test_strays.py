@@ -199,3 +199,19 @@ def test_a_link_loop_on_the_way_is_a_clean_error_naming_the_entry(tmp_path: Path
     with pytest.raises(StageError, match=r"^storage\.files\.0 \(/etc/loop/x/f\): too many levels of symbolic links"):
         apply_nodes(e.ctx)
     assert sorted(str(p.relative_to(e.root)) for p in e.root.rglob("*")) == ["etc", "etc/loop"]
+
+
+def test_discarding_never_masks_the_error_on_its_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A close that fails while a staged file is thrown away still removes it."""
+    s = StagedFile(str(tmp_path), "/var/f")
+    s.write(b"data")
+    real_close = os.close
+
+    def close(fd: int) -> None:
+        real_close(fd)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "close", close)
+    s.discard()
+    monkeypatch.setattr(os, "close", real_close)
+    assert os.listdir(tmp_path) == []
