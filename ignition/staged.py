@@ -16,15 +16,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 from typing import Any
 
+from ignition.diskerrors import filesystem_error
 from ignition.errors import FetchError
-from ignition.tmpfile import mkstemp
+from ignition.tmpfile import STRAY, mkstemp
 
-STAGE_PREFIX = ".ignition-stage-"
 COPY_CHUNK = 1 << 20
-STRAY = re.compile(re.escape(STAGE_PREFIX) + r"[0-9a-f]{12}")
 
 
 class StagedFile:
@@ -42,7 +40,7 @@ class StagedFile:
     def _open(self) -> int:
         if self._fd is None:
             try:
-                self._fd, self.path = mkstemp(self.directory, STAGE_PREFIX)
+                self._fd, self.path = mkstemp(self.directory)
             except OSError as e:
                 raise self._error(e, "creating a temporary file for") from e
         return self._fd
@@ -60,23 +58,33 @@ class StagedFile:
 
     def reset(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.lseek(self._fd, 0, os.SEEK_SET)
+            try:
+                os.ftruncate(self._fd, 0)
+                os.lseek(self._fd, 0, os.SEEK_SET)
+            except OSError as e:
+                raise self._error(e, "starting over") from e
         self.size = 0
 
     def close(self) -> None:
-        self._open()  # an empty body still makes a file
-        assert self._fd is not None
-        fd, self._fd = self._fd, None
-        os.close(fd)
+        fd = self._open()  # an empty body still makes a file
+        self._fd = None
+        try:
+            # Some filesystems (NFS, FUSE) report a failed write-back only here.
+            os.close(fd)
+        except OSError as e:
+            raise self._error(e, "staging") from e
 
     def discard(self) -> None:
+        """Close and remove. Called while another error is on its way (or
+        after the stage is decided), so it never raises: a temp file it
+        cannot remove has our name, and the next run sweeps it."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
         if self.path is not None:
             path, self.path = self.path, None
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(path)
 
     def install(self, host: str, mode: int, uid: int | None, gid: int | None) -> None:
@@ -89,7 +97,10 @@ class StagedFile:
             os.rename(self.path, host)
         except OSError as e:
             if e.errno != errno.EXDEV:
-                raise
+                full = filesystem_error(e, os.path.dirname(host), f"putting {self.final} in place")
+                if full is None:
+                    raise
+                raise full from e
             # Staged on another filesystem than the final directory's (a mount point an
             # overwrite removed): copy next to the final path, then rename there.
             self._copy_next_to(host, mode, uid, gid)
@@ -97,8 +108,10 @@ class StagedFile:
         self.path = None
 
     def _copy_next_to(self, host: str, mode: int, uid: int | None, gid: int | None) -> None:
-        fd, tmp = mkstemp(os.path.dirname(host), STAGE_PREFIX)
+        directory = os.path.dirname(host)
+        tmp = None
         try:
+            fd, tmp = mkstemp(directory)
             try:
                 self.copy_to(fd)
                 if uid is not None or gid is not None:
@@ -107,9 +120,14 @@ class StagedFile:
             finally:
                 os.close(fd)
             os.rename(tmp, host)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        except BaseException as e:
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            full = filesystem_error(e, directory, f"copying {self.final} into place") \
+                if isinstance(e, OSError) else None
+            if full is not None:
+                raise full from e
             raise
 
     def copy_to(self, fd: int) -> None:
@@ -122,12 +140,11 @@ class StagedFile:
                     view = view[os.write(fd, view):]
 
     def _error(self, e: OSError, doing: str) -> FetchError:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            where = describe_filesystem(self.directory)
+        full = filesystem_error(e, self.directory, f"{doing} {self.final} ({self.size} bytes written)")
+        if full is not None:
             # The partial temp file goes at once: the error is final and the space is wanted back.
             self.discard()
-            return FetchError(f"no space left on {where} while staging {self.final} "
-                              f"({self.size} bytes written): make the filesystem larger or the file smaller")
+            return FetchError(full.strerror)
         return FetchError(f"{doing} {self.final} in {self.directory}: {e.strerror or e}")
 
 
@@ -164,22 +181,6 @@ class CountedFile:
 
 
 Staged = StagedFile | CountedFile
-
-
-def describe_filesystem(host_dir: str) -> str:
-    """"the filesystem mounted at M (N MiB)" for the directory `host_dir`."""
-    try:
-        dev = os.stat(host_dir).st_dev
-        mount = host_dir
-        while mount != "/":
-            parent = os.path.dirname(mount)
-            if os.stat(parent).st_dev != dev:
-                break
-            mount = parent
-        vfs = os.statvfs(host_dir)
-    except OSError:
-        return f"the filesystem of {host_dir}"
-    return f"the filesystem mounted at {mount} ({vfs.f_blocks * vfs.f_frsize >> 20} MiB)"
 
 
 def remove_strays(host_dirs: set[str]) -> list[str]:

@@ -88,7 +88,7 @@ def write_private(path: str, data: bytes, mode: int) -> None:
     directory created 0700 if missing."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = mkstemp(directory, "." + os.path.basename(path) + ".")
+    fd, tmp = mkstemp(directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -13,13 +13,15 @@ what is there) and records writes in the plan instead of doing them.
 from __future__ import annotations
 
 import collections
-import errno
+import contextlib
 import os
 import shutil
 import stat
+from collections.abc import Callable
 
+from ignition.diskerrors import described, filesystem_error
 from ignition.errors import SysrootEscape
-from ignition.staged import STAGE_PREFIX, Staged, StagedFile
+from ignition.staged import Staged, StagedFile
 from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
@@ -136,7 +138,8 @@ class Sysroot:
 
     def _mkdir(self, host: str, mode: int) -> None:
         try:
-            os.mkdir(host)
+            with described(os.path.dirname(host), f"creating the directory {self.relative(host)}"):
+                os.mkdir(host)
         except FileExistsError:
             if not os.path.isdir(host):
                 raise
@@ -154,19 +157,22 @@ class Sysroot:
         self.makedirs(os.path.dirname(path))
         host = self.resolve(path)
         directory = os.path.dirname(host)
-        fd, tmp = mkstemp(directory, STAGE_PREFIX)
+        tmp: str | None = None
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                if uid is not None or gid is not None:
-                    os.fchown(f.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
-                os.fchmod(f.fileno(), mode)
-            os.rename(tmp, host)
-        except BaseException:
-            with _ignore_missing():
-                os.unlink(tmp)
-            raise
+            with described(directory, f"writing {path} ({len(data)} bytes)"):
+                fd, tmp = mkstemp(directory)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    if uid is not None or gid is not None:
+                        os.fchown(f.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
+                    os.fchmod(f.fileno(), mode)
+                os.rename(tmp, host)
+                tmp = None
+        finally:
+            if tmp is not None:  # whatever failed, the temp file goes
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
     def stage(self, directory: str, final: str) -> Staged:
         """A temp file in the existing directory `directory` (a config path) to
@@ -185,13 +191,33 @@ class Sysroot:
         """Append staged contents to the regular file at `path` (made 0644 when
         missing); the staged file is removed."""
         assert isinstance(staged, StagedFile)
+        self._append(path, staged.copy_to)
+        staged.discard()
+
+    def _append(self, path: str, write: Callable[[int], None]) -> None:
+        """Append what `write` writes to the descriptor. On failure the file is
+        cut back to its old size: half a fragment is worse than none (a
+        crypttab line or a config snippet cut in two breaks the boot later)."""
         self.makedirs(os.path.dirname(path))
-        fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        host = self.resolve(path)
+        directory = os.path.dirname(host)
+        with described(directory, f"opening {path} to append to it"):
+            fd = os.open(host, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
-            staged.copy_to(fd)
+            before = os.fstat(fd).st_size
+            try:
+                write(fd)
+            except OSError as e:
+                written = os.fstat(fd).st_size - before
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, before)
+                full = filesystem_error(e, directory, f"appending to {path} ({written} bytes written, "
+                                                      "taken back)")
+                if full is None:
+                    raise
+                raise full from e
         finally:
             os.close(fd)
-        staged.discard()
 
     def is_dir(self, path: str) -> bool:
         """A directory (or a link to one, followed inside the root) is at `path`."""
@@ -226,7 +252,7 @@ class Sysroot:
         """Remove whatever is at `path` (a link itself, never its target)."""
         host = self.resolve(path)
         if os.path.islink(host) or not os.path.isdir(host):
-            with _ignore_missing():
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(host)
         else:
             shutil.rmtree(host)
@@ -236,7 +262,9 @@ class Sysroot:
 
     def symlink(self, path: str, target: str) -> None:
         self.makedirs(os.path.dirname(path))
-        os.symlink(target, self.resolve(path))
+        host = self.resolve(path)
+        with described(os.path.dirname(host), f"creating the link {path}"):
+            os.symlink(target, host)
 
     def hardlink(self, path: str, target: str) -> None:
         """A hard link at `path` to the config path `target` (inside the root)."""
@@ -245,12 +273,7 @@ class Sysroot:
 
     def append(self, path: str, data: bytes) -> None:
         """Append to a regular file, creating it 0644 when missing."""
-        self.makedirs(os.path.dirname(path))
-        fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        self._append(path, lambda fd: write_all(fd, data))
 
     def chmod(self, path: str, mode: int) -> None:
         host = self.resolve(path)
@@ -263,9 +286,9 @@ class Sysroot:
         os.chown(self.resolve(path), -1 if uid is None else uid, -1 if gid is None else gid, follow_symlinks=False)
 
 
-class _ignore_missing:
-    def __enter__(self) -> None:
-        return None
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (one call may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
-    def __exit__(self, typ: object, exc: object, tb: object) -> bool:
-        return isinstance(exc, OSError) and exc.errno == errno.ENOENT

@@ -19,6 +19,7 @@ from typing import ClassVar
 from ignition import distro
 from ignition.context import ProviderContext
 from ignition.errors import CommandError, FetchError
+from ignition.providers import body
 from ignition.providers.waiting import Waiter, WaitTimeout
 
 BY_LABEL = "disk/by-label"
@@ -63,7 +64,7 @@ def read_file(root: str, path: str) -> bytes | None:
     full = os.path.join(root, path.lstrip("/"))
     try:
         with open(full, "rb") as f:
-            return f.read()
+            return body.read_file(f, f"{path} on the config drive")
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as e:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from ignition.context import ProviderContext
 from ignition.errors import FetchError
+from ignition.providers import body
 
 
 class FileProvider:
@@ -17,7 +18,7 @@ class FileProvider:
         ctx.logger.info(f"reading config from file {path}")
         try:
             with open(path, "rb") as f:
-                return f.read()
+                return body.read_file(f, path)
         except OSError as e:
             raise FetchError(
                 f"reading the config file {path}: {e.strerror}; set IGNITION_CONFIG_FILE to the "

@@ -16,11 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import errno
-import gzip
 import http.client
 import queue
 import threading
-import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -31,6 +29,7 @@ import requests
 from ignition import redact
 from ignition.context import ProviderContext
 from ignition.errors import FetchError, NeedsNetwork
+from ignition.providers import body
 from ignition.providers.waiting import Waiter
 from ignition.resources.http import DEFAULT_HEADERS
 
@@ -55,8 +54,9 @@ def requests_transport(method: str, url: str, headers: Mapping[str, str], timeou
         return zoned_transport(method, url, headers, timeout)
     with requests.Session() as session:
         session.trust_env = False  # no proxy, no netrc: the service is on the local link
-        resp = session.request(method, url, headers=dict(headers), timeout=timeout, allow_redirects=True)
-        return Response(resp.status_code, resp.content)
+        with session.request(method, url, headers=dict(headers), timeout=timeout, allow_redirects=True,
+                             stream=True) as resp:
+            return Response(resp.status_code, body.read_requests(resp, redact.url(url)))
 
 
 def zone_of(url: str) -> str | None:
@@ -82,7 +82,7 @@ def zoned_transport(method: str, url: str, headers: Mapping[str, str], timeout: 
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request(method, path, headers=dict(headers))
         resp = conn.getresponse()
-        return Response(resp.status, resp.read())
+        return Response(resp.status, body.read_http_client(resp, redact.url(url)))
     finally:
         conn.close()
 
@@ -213,10 +213,7 @@ def decode_base64(data: bytes, what: str) -> bytes:
 def gunzip_if_gzipped(data: bytes, what: str) -> bytes:
     if not data.startswith(b"\x1f\x8b"):
         return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as e:
-        raise FetchError(f"the user data from {what} looks gzip-compressed but is not valid gzip: {e}") from e
+    return body.gunzip_capped(data, what)
 
 
 class UserDataProvider:

@@ -16,6 +16,7 @@ from ignition import distro
 from ignition.context import ProviderContext
 from ignition.errors import FetchError
 from ignition.log import Logger
+from ignition.providers import body
 
 SLOW_READ_WARNING_SECONDS = 10.0
 
@@ -43,24 +44,27 @@ class QemuProvider:
 
 
 def read_fw_cfg(path: str, size: int, logger: Logger) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
     start = time.monotonic()
     warned = False
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
         raise FetchError(f"reading the QEMU fw_cfg config {path}: {e.strerror}") from e
+
+    remaining = size
+
+    def read(_: int) -> bytes:
+        nonlocal warned, remaining
+        # As few reads as possible (each one costs under emulation): the whole
+        # announced size at once, never more than one byte past the cap.
+        chunk = os.read(fd, max(min(remaining, body.limit() + 1), 1 << 20))
+        remaining -= len(chunk)
+        if not warned and time.monotonic() - start > SLOW_READ_WARNING_SECONDS:
+            logger.warning("reading the config from QEMU fw_cfg is slow; consider a smaller config")
+            warned = True
+        return chunk
+
     try:
-        while True:
-            chunk = os.read(fd, max(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-            if not warned and time.monotonic() - start > SLOW_READ_WARNING_SECONDS:
-                logger.warning("reading the config from QEMU fw_cfg is slow; consider a smaller config")
-                warned = True
+        return body.read_capped(read, "QEMU fw_cfg (opt/com.coreos/config)", size or None)
     finally:
         os.close(fd)
-    return b"".join(chunks)

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from ignition import redact
 from ignition.errors import FetchError
+from ignition.providers import body
 from ignition.providers.metadata import Response, Transport, UserDataProvider
 
 PRIVILEGED_PORTS = range(1, 1024)
@@ -35,7 +37,7 @@ def privileged_port_transport(method: str, url: str, headers: Mapping[str, str],
         try:
             conn.request(method, target or "/", headers=dict(headers))
             resp = conn.getresponse()
-            return Response(resp.status, resp.read())
+            return Response(resp.status, body.read_http_client(resp, redact.url(url)))
         except PermissionError as e:
             raise FetchError(
                 f"binding source port {port} (below 1024, which the Scaleway metadata service requires) "

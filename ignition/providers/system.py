@@ -8,6 +8,7 @@ import os
 
 from ignition.context import ProviderContext
 from ignition.errors import FetchError
+from ignition.providers import body
 
 
 def fetch_config(ctx: ProviderContext) -> tuple[bytes, str] | None:
@@ -15,7 +16,7 @@ def fetch_config(ctx: ProviderContext) -> tuple[bytes, str] | None:
         path = os.path.join(directory, "user.ign")
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                data = body.read_file(f, path)
         except FileNotFoundError:
             continue
         except OSError as e:

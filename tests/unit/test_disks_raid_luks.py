@@ -5,6 +5,7 @@ What the real kernel does with these calls is shown in vm-tests/test_storage.py.
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import stat
@@ -408,6 +409,29 @@ def test_crypttab_keeps_existing_lines(tmp_path: Path) -> None:
     apply_crypttab(e.ctx)
     assert (e.root / "etc/crypttab").read_text() == (
         f"old UUID=x none luks\ndata UUID={U} /etc/luks/data luks,x-initrd.attach\n")
+
+
+def test_crypttab_on_a_full_etc_is_one_line_and_keeps_the_old_table(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key file fits, the crypttab line does not: one StageError naming
+    storage.luks.0 and the filesystem; the table keeps its old bytes."""
+    e = make_env(tmp_path, {"luks": [{"name": "data", "device": "/dev/vdb", "uuid": U}]},
+                 state=State(luks_persist_key_files={"data": KEY_URL}))
+    (e.root / "etc").mkdir()
+    (e.root / "etc/crypttab").write_text("old UUID=x none luks\n")
+    real_write = os.write
+
+    def write(fd: int, data: Any) -> int:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) == "crypttab":
+            real_write(fd, bytes(data)[:4])  # part of the line lands, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(StageError, match=r"^storage\.luks\.0 \(data\): no space left on the filesystem mounted at "
+                                         r".* while appending to /etc/crypttab \(4 bytes written, taken back\)"):
+        apply_crypttab(e.ctx)
+    assert (e.root / "etc/crypttab").read_text() == "old UUID=x none luks\n"
 
 
 def test_crypttab_without_the_key_in_the_state_fails(tmp_path: Path) -> None:

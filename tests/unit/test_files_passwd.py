@@ -233,7 +233,7 @@ def test_failing_useradd_fails_the_stage(tmp_path: Path) -> None:
         raise CommandError(tuple(argv), 9, b"", b"useradd: user 'core' already exists")
 
     e.fake.run = fail  # type: ignore[method-assign]
-    with pytest.raises(StageError, match=r"adding user 'core'.*already exists"):
+    with pytest.raises(StageError, match=r"^passwd.users.0: adding user 'core'.*already exists"):
         apply_passwd(e.ctx)
 
 

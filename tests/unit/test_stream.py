@@ -270,7 +270,8 @@ def test_retried_attempt_starts_the_sink_over() -> None:
 
 
 def test_temp_names_are_recognisable(tmp_path: Path) -> None:
-    from ignition.staged import STRAY, StagedFile
+    from ignition.staged import StagedFile
+    from ignition.tmpfile import STRAY
 
     s = StagedFile(str(tmp_path), "/f")
     s.write(b"x")

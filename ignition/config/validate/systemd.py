@@ -50,7 +50,19 @@ def _instances(report: Report, sd: Systemd) -> None:
                        "or enabling the instance does nothing", ("systemd", "units", i, "contents"))
 
 
+def _file_name(report: Report, name: str, what: str, path: Path) -> None:
+    """A unit or dropin name is one file name in a directory: a `/` would
+    put it elsewhere (or nowhere systemd looks), a NUL byte is no name at all."""
+    if "\0" in name:
+        report.add("error", f"{what} name contains a NUL byte (\\u0000), which no file name can hold: "
+                   "remove it", path)
+    if "/" in name:
+        report.add("error", f"{what} name contains '/': a {what} is one file in its directory, name it "
+                   "without a directory part", path)
+
+
 def _unit(report: Report, unit: Unit, entry: Path) -> None:
+    _file_name(report, unit.name, "unit", entry + ("name",))
     base = posixpath.basename(unit.name)
     # Go's path.Ext: from the last dot on, so ".service" alone has the extension
     if ("." + base.rpartition(".")[2] if "." in base else "") not in UNIT_TYPES:
@@ -63,6 +75,7 @@ def _unit(report: Report, unit: Unit, entry: Path) -> None:
                    "the target it belongs to)", entry + ("contents",))
     for j, dropin in enumerate(unit.dropins):
         dpath = entry + ("dropins", j)
+        _file_name(report, dropin.name, "dropin", dpath + ("name",))
         if not dropin.name.endswith(".conf"):
             report.add("error", "invalid systemd drop-in extension: name the dropin "
                        "<something>.conf", dpath + ("name",))

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from ignition import distro
 from ignition.config.types import Clevis, Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
+from ignition.tmpfile import mkstemp
 
 # The kernel's own registration of device-mapper. Not /dev/mapper/control:
 # libdevmapper creates that node by itself when it is missing, driver or not.
@@ -129,7 +129,7 @@ def key_file(ctx: StageContext, lk: LuksKey) -> Iterator[str]:
         yield os.path.join(directory, f"luks-{lk.luks.name}.key")
         return
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, path = tempfile.mkstemp(dir=directory, prefix=f".luks-{lk.luks.name}-", suffix=".key")
+    fd, path = mkstemp(directory)
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o400)

@@ -8,6 +8,7 @@ state lives on a tmpfs, the key's only lasting copy is the target's.
 
 from __future__ import annotations
 
+from ignition.config.types import Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
 from ignition.resources import dataurl
@@ -32,29 +33,38 @@ def crypttab_line(name: str, uuid: str, key_path: str | None, netdev: bool) -> s
 def apply_crypttab(ctx: StageContext) -> list[str]:
     """Append one crypttab line per LUKS volume; paths written (for relabeling)."""
     written: list[str] = []
-    for luks in ctx.config.storage.luks:
-        clevis = has_clevis(luks.clevis)
-        key_path = None if clevis else f"{KEY_DIR}/{luks.name}"
-        if key_path is not None:
-            url = ctx.state.luks_persist_key_files.get(luks.name)
-            if url is None and ctx.plan is None:
-                raise StageError(f"LUKS volume {luks.name}: the disks stage left no key for it in the state; "
-                                 "run the disks stage before files")
-            try:
-                key = dataurl.decode(url) if url is not None else b""
-            except IgnitionError as e:
-                raise StageError(f"LUKS volume {luks.name}: the key in the state does not decode") from e
-            with ctx.logger.op(f"writing the key of LUKS volume {luks.name} to {key_path}"):
-                ctx.root.makedirs(KEY_DIR, 0o700)
-                ctx.root.write_file(key_path, key, 0o600)
-            written.append(key_path)
-        uuid = luks.uuid or _uuid(ctx, luks.name, luks.device or "")
-        with ctx.logger.op(f"adding LUKS volume {luks.name} to {CRYPTTAB}"):
-            ctx.root.append(CRYPTTAB, crypttab_line(luks.name, uuid, key_path,
-                                                    needs_network(luks.clevis)).encode())
-            ctx.root.chmod(CRYPTTAB, 0o600)
-        if CRYPTTAB not in written:
-            written.append(CRYPTTAB)
-        if key_path is not None and ctx.plan is None:
-            del ctx.state.luks_persist_key_files[luks.name]
+    for i, luks in enumerate(ctx.config.storage.luks):
+        try:
+            _volume(ctx, luks, written)
+        except OSError as e:  # a full or read-only /etc: one line naming the entry
+            where = f" ({e.filename})" if e.filename else ""
+            raise StageError(f"storage.luks.{i} ({luks.name}): {e.strerror or e}{where}") from e
     return written
+
+
+def _volume(ctx: StageContext, luks: Luks, written: list[str]) -> None:
+    """The key file (unless Clevis unlocks it) and the crypttab line of one volume."""
+    clevis = has_clevis(luks.clevis)
+    key_path = None if clevis else f"{KEY_DIR}/{luks.name}"
+    if key_path is not None:
+        url = ctx.state.luks_persist_key_files.get(luks.name)
+        if url is None and ctx.plan is None:
+            raise StageError(f"LUKS volume {luks.name}: the disks stage left no key for it in the state; "
+                             "run the disks stage before files")
+        try:
+            key = dataurl.decode(url) if url is not None else b""
+        except IgnitionError as e:
+            raise StageError(f"LUKS volume {luks.name}: the key in the state does not decode") from e
+        with ctx.logger.op(f"writing the key of LUKS volume {luks.name} to {key_path}"):
+            ctx.root.makedirs(KEY_DIR, 0o700)
+            ctx.root.write_file(key_path, key, 0o600)
+        written.append(key_path)
+    uuid = luks.uuid or _uuid(ctx, luks.name, luks.device or "")
+    with ctx.logger.op(f"adding LUKS volume {luks.name} to {CRYPTTAB}"):
+        ctx.root.append(CRYPTTAB, crypttab_line(luks.name, uuid, key_path,
+                                                needs_network(luks.clevis)).encode())
+        ctx.root.chmod(CRYPTTAB, 0o600)
+    if CRYPTTAB not in written:
+        written.append(CRYPTTAB)
+    if key_path is not None and ctx.plan is None:
+        del ctx.state.luks_persist_key_files[luks.name]

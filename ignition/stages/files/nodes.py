@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ignition.config.types import Directory, File, Link, Storage
 from ignition.context import StageContext
-from ignition.errors import StageError
+from ignition.errors import StageError, SysrootEscape
 from ignition.stages.files.owner import planned_accounts, resolve_ids
 from ignition.stages.files.staging import Fetched, clean_strays, discard, fetch_contents
 
@@ -54,7 +54,10 @@ def ordered(storage: Storage) -> list[Entry]:
 def check_collisions(ctx: StageContext, entries: Sequence[Entry]) -> None:
     seen: dict[str, Entry] = {}
     for e in entries:
-        host = ctx.root.resolve(e.node.path)
+        try:
+            host = ctx.root.resolve(e.node.path)
+        except SysrootEscape as err:  # a link loop on the way (a NUL byte fails validation)
+            raise StageError(f"{e.where}: {err}") from err
         other = seen.get(host)
         if other is not None:
             raise StageError(f"{e.where} resolves to {ctx.root.relative(host)} after symlink chasing, but "
@@ -96,6 +99,8 @@ def _write_all(ctx: StageContext, entries: Sequence[Entry], fetched: dict[int, F
             if isinstance(err, OSError):
                 where = f" ({err.filename})" if err.filename else ""
                 raise StageError(f"{e.where}: {err.strerror or err}{where}") from err
+            if isinstance(err, SysrootEscape):
+                raise StageError(f"{e.where}: {err}") from err
             if isinstance(err, ValueError):  # e.g. a NUL byte in a path that skipped validation
                 raise StageError(f"{e.where}: impossible path or target: {err}") from err
             raise

@@ -28,20 +28,21 @@ def keys_file(ctx: StageContext) -> str:
     raise StageError(f"IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT is {value!r}: set it to true, false, 1 or 0")
 
 
-def _run(ctx: StageContext, argv: list[str], what: str) -> None:
+def _run(ctx: StageContext, argv: list[str], what: str, where: str) -> None:
+    """Run one shadow-utils command; a failure names `where`, the config path."""
     with ctx.logger.op(what):
         try:
             ctx.run.run(argv)
         except CommandError as e:
-            raise StageError(f"{what}: {e}") from e
+            raise StageError(f"{where}: {what}: {e}") from e
 
 
 def _group(ctx: StageContext, i: int, g: PasswdGroup) -> None:
-    root = f"--root={ctx.root.root}"
+    root, where = f"--root={ctx.root.root}", f"passwd.groups.{i}"
     exists = lookup_group(ctx.root, g.name) is not None
     if g.should_exist is False:
         if exists:
-            _run(ctx, [distro.tool("groupdel"), root, g.name], f"deleting group {g.name!r}")
+            _run(ctx, [distro.tool("groupdel"), root, g.name], f"deleting group {g.name!r}", where)
         return
     args: list[str] = []
     if g.gid is not None:
@@ -50,22 +51,22 @@ def _group(ctx: StageContext, i: int, g: PasswdGroup) -> None:
         if g.password_hash is not None:
             args += ["--password", g.password_hash]
         if args:
-            _run(ctx, [distro.tool("groupmod"), root, *args, g.name], f"modifying group {g.name!r}")
+            _run(ctx, [distro.tool("groupmod"), root, *args, g.name], f"modifying group {g.name!r}", where)
         return
     # No hash: groupadd's own default ("!" in gshadow, no password), as current Ignition.
     if g.password_hash:
         args += ["--password", g.password_hash]
     if g.system:
         args.append("--system")
-    _run(ctx, [distro.tool("groupadd"), root, *args, g.name], f"adding group {g.name!r}")
+    _run(ctx, [distro.tool("groupadd"), root, *args, g.name], f"adding group {g.name!r}", where)
 
 
 def _user(ctx: StageContext, i: int, u: PasswdUser) -> None:
-    root = f"--root={ctx.root.root}"
+    root, where = f"--root={ctx.root.root}", f"passwd.users.{i}"
     exists = lookup_user(ctx.root, u.name) is not None
     if u.should_exist is False:
         if exists:
-            _run(ctx, [distro.tool("userdel"), root, "--remove", u.name], f"deleting user {u.name!r}")
+            _run(ctx, [distro.tool("userdel"), root, "--remove", u.name], f"deleting user {u.name!r}", where)
         return
     common: list[str] = []
     if u.uid is not None:
@@ -85,7 +86,7 @@ def _user(ctx: StageContext, i: int, u: PasswdUser) -> None:
         if u.password_hash is not None:
             args += ["--password", u.password_hash or "*"]  # empty: locked, never passwordless
         if args:
-            _run(ctx, [distro.tool("usermod"), root, *args, u.name], f"modifying user {u.name!r}")
+            _run(ctx, [distro.tool("usermod"), root, *args, u.name], f"modifying user {u.name!r}", where)
     else:
         args = []
         if u.home_dir:
@@ -99,7 +100,7 @@ def _user(ctx: StageContext, i: int, u: PasswdUser) -> None:
             args.append("--no-log-init")
         # No hash means a locked password, as in Ignition.
         args += ["--password", u.password_hash or "*"]
-        _run(ctx, [distro.tool("useradd"), root, *args, *common, u.name], f"adding user {u.name!r}")
+        _run(ctx, [distro.tool("useradd"), root, *args, *common, u.name], f"adding user {u.name!r}", where)
         if not u.no_create_home:
             # A dry run records useradd; later steps must still see the home it makes.
             ctx.root.made_by_command(u.home_dir or f"/home/{u.name}", "dir")

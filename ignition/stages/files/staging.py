@@ -61,21 +61,43 @@ def staging_dir(ctx: StageContext, path: str, removed: set[str], known: dict[str
             cur = os.path.dirname(doomed)
             continue
         if cur not in known:
-            known[cur] = ctx.root.is_dir(cur)
+            try:
+                known[cur] = ctx.root.is_dir(cur)
+            except IgnitionError:  # a link loop on the way: the node's own write names it
+                known[cur] = False
         if known[cur]:
             return cur
         cur = os.path.dirname(cur)
     return "/"
 
 
+def other_write_dirs(ctx: StageContext) -> list[str]:
+    """The config directories the rest of the files stage writes temp files
+    in (units, dropins, presets, LUKS keys, the result file, SSH keys in the
+    home the config names or the default one)."""
+    from ignition.stages.files.crypttab import KEY_DIR
+    from ignition.stages.files.result import RESULT_PATH
+    from ignition.stages.files.units import PRESET_PATH, UNITS_DIR
+
+    cfg = ctx.config
+    dirs = [os.path.dirname(RESULT_PATH), UNITS_DIR, os.path.dirname(PRESET_PATH), KEY_DIR]
+    dirs += [f"{UNITS_DIR}/{u.name}.d" for u in cfg.systemd.units if u.dropins]
+    for user in cfg.passwd.users:
+        if user.ssh_authorized_keys and user.name and "/" not in user.name:
+            home = user.home_dir if user.home_dir and user.home_dir.startswith("/") else f"/home/{user.name}"
+            dirs += [f"{home}/.ssh", f"{home}/.ssh/authorized_keys.d"]
+    return dirs
+
+
 def clean_strays(ctx: StageContext, entries: Sequence[Entry]) -> None:
-    """Remove our temp files left by a run that was killed, in every
-    directory this config could have staged or written in."""
+    """Remove our temp files (the one name of ignition/tmpfile.py, nothing
+    else) left by a run that was killed, in every directory this config
+    could have staged or written in."""
     if ctx.dry_run:
         return
     candidates: set[str] = set()
-    for e in entries:
-        cur = os.path.dirname(e.node.path)
+    for path in [e.node.path for e in entries] + [d + "/x" for d in other_write_dirs(ctx)]:
+        cur = os.path.dirname(path)
         while cur not in candidates:
             candidates.add(cur)
             if cur == "/":
@@ -86,8 +108,8 @@ def clean_strays(ctx: StageContext, entries: Sequence[Entry]) -> None:
         try:
             if ctx.root.is_dir(cur):
                 dirs.add(ctx.root.resolve_full(cur))
-        except IgnitionError:
-            pass  # a path that leaves the root is reported when its node is written
+        except (IgnitionError, ValueError):
+            pass  # a path that leaves the root (or cannot exist) is reported where it is written
     for host in remove_strays(dirs):
         ctx.logger.info(f"removed {ctx.root.relative(host)}, a temporary file left by an earlier run")
 

@@ -93,12 +93,12 @@ def apply_units(ctx: StageContext) -> list[str]:
     """Write units and dropins, mask and unmask, write presets; returns the
     paths to relabel."""
     relabel: list[str] = []
-    for unit in ctx.config.systemd.units:
+    for i, unit in enumerate(ctx.config.systemd.units):
         try:
             relabel += _write_unit_files(ctx, unit)
             _mask(ctx, unit)
         except OSError as e:
-            raise StageError(f"writing unit {unit.name}: {e.strerror or e}") from e
+            raise StageError(f"systemd.units.{i} ({unit.name}): writing the unit: {e.strerror or e}") from e
     lines = _preset_lines(ctx)
     if lines:
         with ctx.logger.op(f"writing presets to {PRESET_PATH}"):

@@ -706,6 +706,19 @@ add("unit bad extension", units({"name": "a.conf"}), "3.3.0", errors=[U0 + ".nam
 add("unit without extension", units({"name": "sshd"}), "3.3.0", errors=[U0 + ".name"])
 add("unit named by its extension alone", units({"name": ".service"}), "3.3.0")
 add("unit name missing", units({"enabled": True}), "3.3.0", errors=[U0 + ".name"])
+GO_UNIT_NAME = ("Go 2.14 checks only a unit's extension and a dropin's .conf suffix, so a NUL byte fails in "
+                "the files stage and a '/' writes the file into another directory (a dropin '../x.conf' lands "
+                "beside the units); ours rejects a name that is not one file name")
+add("NUL byte in a unit name", units({"name": "a\u0000b.service", "contents": INSTALL}), "3.3.0",
+    errors=[U0 + ".name"], go_differs=GO_UNIT_NAME)
+add("NUL byte in a dropin name", units({"name": "a.service", "dropins": [{"name": "x\u0000.conf",
+                                                                          "contents": "[Unit]\n"}]}), "3.6.0",
+    errors=[U0 + ".dropins.0.name"], go_differs=GO_UNIT_NAME)
+add("slash in a unit name", units({"name": "sub/a.service", "contents": INSTALL}), "3.3.0",
+    errors=[U0 + ".name"], go_differs=GO_UNIT_NAME)
+add("dropin name climbing out of its directory", units({"name": "a.service", "dropins": [
+    {"name": "../x.conf", "contents": "[Unit]\n"}]}), "3.3.0", errors=[U0 + ".dropins.0.name"],
+    go_differs=GO_UNIT_NAME)
 add("dropin bad extension", units({"name": "a.service", "dropins": [{"name": "x.txt"}]}), "3.3.0",
     errors=[U0 + ".dropins.0.name"])
 add("dropin name missing", units({"name": "a.service", "dropins": [{"contents": "[Unit]\n"}]}), "3.3.0",
@@ -758,6 +771,26 @@ add("user without name", {"passwd": {"users": [{"uid": 1000}]}}, "3.3.0", errors
     go_differs=NAME_REQUIRED)
 add("group without name", {"passwd": {"groups": [{"gid": 1000}]}}, "3.3.0", errors=["$.passwd.groups.0.name"],
     go_differs=NAME_REQUIRED)
+# Go 2.14 accepts these; so do we (docs/conformance.md): useradd refuses them in the files stage.
+add("user with an empty name", {"passwd": {"users": [{"name": ""}]}}, "3.3.0")
+add("group with an empty name", {"passwd": {"groups": [{"name": ""}]}}, "3.3.0")
+add("user with a relative homeDir", {"passwd": {"users": [{"name": "core", "homeDir": "home/core"}]}}, "3.3.0")
+GO_NUL_TEXT = ("Go 2.14 checks no passwd text for NUL bytes; useradd's argv (and /etc/passwd) cannot carry "
+               "one, so it fails in the files stage; ours rejects it before anything is written")
+NUL_USER_FIELDS = {"name": "co\u0000re", "passwordHash": "$6$x\u0000y", "gecos": "Co\u0000re",
+                   "homeDir": "/home/co\u0000re", "primaryGroup": "wh\u0000eel", "shell": "/bin/ba\u0000sh"}
+for key, value in NUL_USER_FIELDS.items():
+    user = {"name": "core", key: value}
+    add(f"NUL byte in a user {key}", {"passwd": {"users": [user]}}, "3.3.0",
+        errors=[f"$.passwd.users.0.{key}"], go_differs=GO_NUL_TEXT)
+add("NUL byte in an SSH key", {"passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 A\u0000B"]}]}},
+    "3.3.0", errors=["$.passwd.users.0.sshAuthorizedKeys.0"], go_differs=GO_NUL_TEXT)
+add("NUL byte in a user group", {"passwd": {"users": [{"name": "core", "groups": ["wh\u0000eel"]}]}}, "3.6.0",
+    errors=["$.passwd.users.0.groups.0"], go_differs=GO_NUL_TEXT)
+add("NUL byte in a group name", {"passwd": {"groups": [{"name": "g\u0000x"}]}}, "3.3.0",
+    errors=["$.passwd.groups.0.name"], go_differs=GO_NUL_TEXT)
+add("NUL byte in a group passwordHash", {"passwd": {"groups": [{"name": "gx", "passwordHash": "a\u0000b"}]}},
+    "3.3.0", errors=["$.passwd.groups.0.passwordHash"], go_differs=GO_NUL_TEXT)
 
 # ---------------------------------------------------------------- kernel arguments
 for v in versions_since(3):
