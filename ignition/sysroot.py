@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import errno
 import os
-import shutil
 import stat
 
 from ignition.errors import SysrootEscape
@@ -229,6 +228,8 @@ class Sysroot:
             with _ignore_missing():
                 os.unlink(host)
         else:
+            import shutil  # shutil loads bz2 and lzma: only when a tree is removed
+
             shutil.rmtree(host)
 
     def mkdir(self, path: str, mode: int) -> None:
