@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from ignition import __version__
+from ignition import __version__, startup
 from ignition.exits import EXIT_OK, EXIT_USAGE
 from ignition.paths import Paths
 
@@ -166,6 +166,16 @@ def target_root(flag: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is not None:  # called in a longer-lived process: its collector is its own
+        return _main(argv)
+    running = startup.pause()  # until engine.run has set up the stage (see startup.py)
+    try:
+        return _main(argv)
+    finally:
+        startup.restore(running)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     ns = parse_args(sys.argv[1:] if argv is None else argv)
     if ns.help:
         sys.stdout.write(_help_text())
@@ -196,8 +206,14 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
     """`ignition-validate FILE|-`: print the report; exit 1 on any error."""
     import argparse
 
-    from ignition.config.parse import parse
-    from ignition.errors import ConfigError
+    running = startup.pause() if argv is None else None  # a new process: see startup.py
+    try:
+        from ignition.config.parse import parse
+        from ignition.errors import ConfigError
+    finally:
+        if running is not None:
+            startup.work_begins()
+            startup.restore(running)
 
     p = argparse.ArgumentParser(prog="ignition-validate", allow_abbrev=False,
                                 description="Validate an Ignition config without applying it.")

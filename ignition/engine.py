@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from ignition import __version__, acquire, registry
+from ignition import __version__, acquire, registry, startup
 from ignition import state as state_mod
 from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError, StageError, UsageError
 from ignition.exits import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
@@ -100,6 +100,7 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         return StageContext(config, root, runner, fetcher, st, opts.platform, logger, env,
                             opts.paths, opts.dry_run, plan, machine)
 
+    startup.work_begins()  # cli.main paused the collector for the start-up
     error: str | None = None
     try:
         try:
