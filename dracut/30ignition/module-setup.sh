@@ -91,8 +91,10 @@ install_python() {
     # its .py was, which the interpreter imports without a source; hash-based,
     # so the image is the same on every build). Tracebacks name file and line
     # without the source text. os.py stays: the interpreter finds its prefix
-    # by it.
-    "$python" -I -S -m compileall -q -j0 -b --invalidation-mode unchecked-hash \
+    # by it. Without the column tables of each instruction (no_debug_ranges,
+    # a quarter of the packed byte code): they only place the ^^^ markers
+    # under a traceback's source line, and the image has no source lines.
+    "$python" -I -S -X no_debug_ranges -m compileall -q -j0 -b --invalidation-mode unchecked-hash \
         -s "$initdir" -p / "$initdir$stdlib" "$initdir$IGNITION_SITE_DEST" >/dev/null || {
         derror "ignition: byte-compiling the embedded Python failed"
         return 1
