@@ -13,17 +13,21 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ignition.config.merge import merge
 from ignition.config.types import Config, config_from_dict, config_to_dict
-from ignition.context import ProviderContext
-from ignition.environment import Environment
 from ignition.errors import ConfigError, FetchError
-from ignition.fetchsettings import Fetchers, Settings
-from ignition.log import Logger
-from ignition.providers import Provider, cmdline, system
-from ignition.render import Renderer, log_fetched
 from ignition.state import FetchedConfig
+
+# acquire() runs in the fetch stages only; the others need layer() and
+# base_configs(), and skip importing the renderer and the fetch settings.
+if TYPE_CHECKING:
+    from ignition.context import ProviderContext
+    from ignition.environment import Environment
+    from ignition.fetchsettings import Fetchers
+    from ignition.log import Logger
+    from ignition.providers import Provider
 
 EMPTY = {"ignition": {"version": "3.6.0"}}
 
@@ -111,6 +115,9 @@ def acquire(ctx: ProviderContext, provider: Provider, *, fetchers: Fetchers | No
     """The user config, rendered, with its CAs inlined. `base` (the merged base configs)
     lends its fetch settings to the fetches of referenced configs and CAs."""
     from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
+    from ignition.fetchsettings import Fetchers, Settings
+    from ignition.providers import cmdline, system
+    from ignition.render import Renderer, log_fetched
 
     fetchers = fetchers or Fetchers(ctx.logger, ctx.fetcher.offline)
     raw: bytes | None

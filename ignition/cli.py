@@ -7,17 +7,19 @@ Go's flag package accepts `-flag value`, `-flag=value`, `--flag value` and
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ignition import __version__, engine, registry
-from ignition.context import Paths
-from ignition.errors import ConfigError, IgnitionError
+from ignition import __version__, startup
+from ignition.exits import EXIT_OK, EXIT_USAGE
+from ignition.paths import Paths
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# Start-up is paid by every stage (a new process each): this module imports only
+# what parsing the flags needs; the engine and the stage code load in main(),
+# once the flags are known to be good.
+
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -28,8 +30,10 @@ def parse_duration(text: str) -> float:
     s = s.lstrip("+-")
     if s == "0":
         return 0.0
+    import re  # only -fetch-timeout needs it
+
     total, pos = 0.0, 0
-    for m in _DURATION_PART.finditer(s):
+    for m in re.finditer(_DURATION_PART, s):
         if m.start() != pos:
             break
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
@@ -39,21 +43,26 @@ def parse_duration(text: str) -> float:
     return sign * total
 
 
-@dataclass
 class CommandLine:
-    """The flags of `ignition`, with Ignition's defaults."""
-    help: bool = False
-    platform: str = ""
-    stage: str = ""
-    root: str = "/"
-    config_cache: str = Paths.config_cache
-    state_file: str = Paths.state_file
-    neednet: str = Paths.neednet
-    fetch_timeout: float = 120.0
-    log_to_stdout: bool = False
-    version: bool = False
-    dry_run: bool = False
-    json: bool = False
+    """The flags of `ignition`, with Ignition's defaults. (A plain class: the
+    dataclass machinery is a measurable part of a stage's start-up.)"""
+
+    def __init__(self) -> None:
+        self.help = False
+        self.platform = ""
+        self.stage = ""
+        self.root = "/"
+        self.config_cache = Paths.config_cache
+        self.state_file = Paths.state_file
+        self.neednet = Paths.neednet
+        self.fetch_timeout = 120.0
+        self.log_to_stdout = False
+        self.version = False
+        self.dry_run = False
+        self.json = False
+
+    def __repr__(self) -> str:
+        return f"CommandLine({vars(self)!r})"
 
 
 # Flag name -> converter of its value; booleans take no separate value.
@@ -66,10 +75,13 @@ _BOOL_FLAGS = frozenset({"help", "h", "log-to-stdout", "version", "dry-run", "js
 
 def usage_error(message: str) -> NoReturn:
     sys.stderr.write(f"ignition: {message}\nRun 'ignition -help' for the flags.\n")
-    raise SystemExit(engine.EXIT_USAGE)
+    raise SystemExit(EXIT_USAGE)
 
 
 def _help_text() -> str:
+    from ignition import registry
+    from ignition.errors import IgnitionError
+
     try:
         stages = ", ".join(registry.stages().names())
     except IgnitionError as e:
@@ -154,17 +166,29 @@ def target_root(flag: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is not None:  # called in a longer-lived process: its collector is its own
+        return _main(argv)
+    running = startup.pause()  # until engine.run has set up the stage (see startup.py)
+    try:
+        return _main(argv)
+    finally:
+        startup.restore(running)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     ns = parse_args(sys.argv[1:] if argv is None else argv)
     if ns.help:
         sys.stdout.write(_help_text())
-        return engine.EXIT_OK
+        return EXIT_OK
     if ns.version:
         sys.stdout.write(f"Ignition {__version__} (Python; config specs 3.0.0 to 3.6.0)\n")
-        return engine.EXIT_OK
+        return EXIT_OK
     for flag in ("platform", "stage"):
         if not getattr(ns, flag):
             sys.stderr.write(f"ignition: '--{flag}' must be provided\nRun 'ignition -help' for the flags.\n")
-            return engine.EXIT_USAGE
+            return EXIT_USAGE
+    from ignition import engine
+
     opts = engine.Options(
         platform=ns.platform,
         stage=ns.stage,
@@ -182,7 +206,14 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
     """`ignition-validate FILE|-`: print the report; exit 1 on any error."""
     import argparse
 
-    from ignition.config.parse import parse  # keep `ignition` start-up free of the validator
+    running = startup.pause() if argv is None else None  # a new process: see startup.py
+    try:
+        from ignition.config.parse import parse
+        from ignition.errors import ConfigError
+    finally:
+        if running is not None:
+            startup.work_begins()
+            startup.restore(running)
 
     p = argparse.ArgumentParser(prog="ignition-validate", allow_abbrev=False,
                                 description="Validate an Ignition config without applying it.")

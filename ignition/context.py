@@ -3,37 +3,25 @@ state, which the engine saves after a successful stage."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ignition.config.types import Config
-from ignition.environment import Environment
-from ignition.log import Logger
 from ignition.machine import HOST, Machine
-from ignition.plan import Plan
-from ignition.resources.fetcher import Fetcher
-from ignition.run import Runner
-from ignition.state import State, write_private
-from ignition.sysroot import Sysroot
+from ignition.paths import Paths
 
+# Only for the annotations: a stage imports what it uses, and the start-up of
+# one that uses little (kargs, umount) stays small.
+if TYPE_CHECKING:
+    from ignition.config.types import Config
+    from ignition.environment import Environment
+    from ignition.log import Logger
+    from ignition.plan import Plan
+    from ignition.resources.fetcher import Fetcher
+    from ignition.run import Runner
+    from ignition.state import State
+    from ignition.sysroot import Sysroot
 
-@dataclass(frozen=True)
-class Paths:
-    """Files outside the target that stages share (Ignition's flags)."""
-
-    config_cache: str = "/run/ignition.json"
-    state_file: str = "/run/ignition/state"
-    neednet: str = "/run/ignition/neednet"
-
-    @property
-    def run_dir(self) -> str:
-        """Ignition's /run/ignition: the state file's directory (private, 0700)."""
-        return os.path.dirname(os.path.abspath(self.state_file))
-
-    @property
-    def dev_aliases(self) -> str:
-        """Where the disks stage keeps its stable device names (Ignition's dev_aliases)."""
-        return os.path.join(self.run_dir, "dev_aliases")
+__all__ = ["Paths", "ProviderContext", "StageContext"]
 
 
 @dataclass(frozen=True)
@@ -73,4 +61,6 @@ class StageContext:
         if self.plan is not None:
             self.plan.add("write", path, type="host file", mode=f"{mode:04o}", size=len(data))
             return
+        from ignition.state import write_private
+
         write_private(path, data, mode)

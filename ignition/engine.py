@@ -6,30 +6,30 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ignition import __version__, acquire, registry
+from ignition import __version__, acquire, registry, startup
 from ignition import state as state_mod
-from ignition.config.cache import read_cache
-from ignition.config.types import Config
-from ignition.context import Paths, ProviderContext, StageContext
-from ignition.environment import Environment
 from ignition.errors import ConfigError, IgnitionError, NeedsNetwork, SetupError, StageError, UsageError
-from ignition.fetchsettings import Fetchers
+from ignition.exits import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 from ignition.log import Logger, Sink, default_sink
 from ignition.machine import HOST, Machine
-from ignition.plan import Plan
-from ignition.providers import Provider, report_status
-from ignition.render import log_fetched
-from ignition.resources.fetcher import Fetcher
-from ignition.run import RecordingRunner, Runner
-from ignition.stages.base import Stage
-from ignition.stages.fetch_offline import signal_neednet
-from ignition.state import write_private
-from ignition.sysroot import Sysroot
-from ignition.sysroot_dryrun import DryRunSysroot
+from ignition.paths import Paths
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SETUP = 0, 1, 2, 3
+# What only some runs need (a dry run, a fetch stage, an internal error) is
+# imported where it is used: every stage is a new process and pays for each
+# module at start-up.
+if TYPE_CHECKING:
+    from ignition.config.types import Config
+    from ignition.context import ProviderContext, StageContext
+    from ignition.environment import Environment
+    from ignition.fetchsettings import Fetchers
+    from ignition.plan import Plan
+    from ignition.providers import Provider
+    from ignition.resources.fetcher import Fetcher
+    from ignition.stages.base import Stage
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_SETUP", "EXIT_USAGE", "Options", "run"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,13 @@ def one_line(e: Exception) -> str:
 
 def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         out: TextIO | None = None, machine: Machine = HOST) -> int:
+    from ignition.context import ProviderContext, StageContext
+    from ignition.environment import Environment
+    from ignition.fetchsettings import Fetchers
+    from ignition.providers import report_status
+    from ignition.run import Runner
+    from ignition.sysroot import Sysroot
+
     env = env or Environment.from_environ()
     logger = Logger(sink or default_sink(opts.log_to_stdout, opts.dry_run), opts.stage, opts.platform)
     try:
@@ -72,9 +79,17 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         logger.crit(str(e))
         return EXIT_SETUP
 
-    plan = Plan() if opts.dry_run else None
-    runner = Runner(logger) if plan is None else RecordingRunner(logger, plan)
-    root = Sysroot(opts.root) if plan is None else DryRunSysroot(opts.root, plan)
+    plan: Plan | None = None
+    if opts.dry_run:
+        from ignition.plan import Plan
+        from ignition.run import RecordingRunner
+        from ignition.sysroot_dryrun import DryRunSysroot
+
+        plan = Plan()
+        runner: Runner = RecordingRunner(logger, plan)
+        root: Sysroot = DryRunSysroot(opts.root, plan)
+    else:
+        runner, root = Runner(logger), Sysroot(opts.root)
     # Every Fetcher is built from the config it serves; until the config is known (the
     # provider's own fetch) Ignition's defaults apply, bounded by -fetch-timeout.
     fetchers = Fetchers(logger, offline=stage.config_source == "fetch" and stage.offline)
@@ -85,6 +100,7 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         return StageContext(config, root, runner, fetcher, st, opts.platform, logger, env,
                             opts.paths, opts.dry_run, plan, machine)
 
+    startup.work_begins()  # cli.main paused the collector for the start-up
     error: str | None = None
     try:
         try:
@@ -92,6 +108,8 @@ def run(opts: Options, env: Environment | None = None, sink: Sink | None = None,
         except NeedsNetwork as e:
             if not (stage.config_source == "fetch" and stage.offline):
                 raise
+            from ignition.stages.fetch_offline import signal_neednet
+
             signal_neednet(context(acquire.empty_config(), pctx.fetcher), str(e))
             _save_state(opts, st, plan)
         else:
@@ -143,6 +161,8 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
             return acquire.layer(base.config, user)
         except OSError as e:
             raise StageError(f"reading the config cache {cache}: {e.strerror}") from e
+        from ignition.config.cache import read_cache
+
         cached = read_cache(raw)
         if cached is None:
             from ignition.config.parse import parse  # not ours: the full parser says what is wrong
@@ -157,6 +177,8 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
             pctx.logger.info(f"merging the base config {path} under the cached config")
         return acquire.layer(base.config, user)
 
+    from ignition.render import log_fetched
+
     for record in base.fetched:
         log_fetched(pctx.logger, record)
     got = acquire.acquire(pctx, provider, fetchers=fetchers, base=base.config)
@@ -165,7 +187,7 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
     if plan is not None:
         plan.add("write", cache, type="config cache", mode="0640", size=len(data))
     else:
-        write_private(cache, data, 0o640)
+        state_mod.write_private(cache, data, 0o640)
     return acquire.layer(base.config, got.config)
 
 

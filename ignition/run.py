@@ -10,14 +10,17 @@ still run so the plan is computed from the real state of the machine.
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ignition.errors import CommandError
-from ignition.log import Logger
-from ignition.plan import Plan
+
+# subprocess and shlex load with the first command: a stage with nothing to
+# run (kargs, umount on most configs) starts without them.
+if TYPE_CHECKING:
+    from ignition.log import Logger
+    from ignition.plan import Plan
 
 # The value after these is a secret: a password hash (--password of every
 # shadow-utils program; -p is the same option for them, and something else for
@@ -29,6 +32,8 @@ SHADOW_PROGRAMS = frozenset({"useradd", "usermod", "groupadd", "groupmod"})
 def shown_argv(argv: Sequence[str]) -> str:
     """The argv as a shell line for the log and the plan, with secret option
     values masked as URLs are redacted."""
+    import shlex
+
     words = [shlex.quote(a) for a in argv]
     short = bool(argv) and os.path.basename(argv[0]) in SHADOW_PROGRAMS
     for i, a in enumerate(argv):
@@ -87,6 +92,8 @@ class Runner:
         env: Mapping[str, str] | None,
         timeout: float | None,
     ) -> Result:
+        import subprocess
+
         self.logger.debug("executing: " + shown_argv(argv))
         check_argv(argv)
         full_env = dict(os.environ)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
-import shutil
 import stat
 from collections.abc import Callable
 
@@ -255,6 +254,8 @@ class Sysroot:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(host)
         else:
+            import shutil  # shutil loads bz2 and lzma: only when a tree is removed
+
             shutil.rmtree(host)
 
     def mkdir(self, path: str, mode: int) -> None:

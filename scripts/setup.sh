@@ -39,10 +39,14 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $PY"
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+# Editable in setuptools' compat mode: a plain path in a .pth file. The default
+# mode installs an import hook whose module pulls in pathlib, re and
+# urllib.parse when the interpreter starts, ~10 ms on every command of the venv.
+install_args=(-e '.[test]' --config-settings editable_mode=compat)
+stamp=.venv/.installed-$( (cat setup.cfg pyproject.toml; echo "${install_args[*]}") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing the package and its test dependencies into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${install_args[@]}" 2>&1 \
     | grep -v -e '^WARNING: Location' -e 'DEPRECATION: pyparted' || true
   .venv/bin/python -c 'import ignition, parted, pyudev, requests, jsonschema' 
   rm -f .venv/.installed-*

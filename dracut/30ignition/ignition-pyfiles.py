@@ -13,7 +13,15 @@ Two parts:
   distributions' sources (imports inside functions included), then reading
   `sys.modules`. Destinations are the interpreter's own stdlib paths.
 
-Byte code is not copied; module-setup.sh compiles what it installs.
+Left out, because no stage imports them at run time in any config:
+- `ignition.planner` (`ignition-plan`, a laptop tool; the stages' own dry run
+  is plan.py and sysroot_dryrun.py, which stay);
+- a compiled extension module whose pure-Python twin is installed beside it
+  (charset_normalizer's mypyc builds of md.py and cd.py): the twin is the same
+  code, and the image is smaller without the machine code.
+
+Byte code is not copied; module-setup.sh compiles what it installs and then
+removes the sources (see there).
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from importlib import metadata
 
 SKIP_DIRS = {"__pycache__", "tests", "test", "benchmarks"}
 SKIP_DIST_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+# Packages of ours that only the laptop tools import (see the docstring).
+NOT_IN_INITRAMFS = ("ignition/planner/",)
 # Codecs looked up by name at run time (the journal, HTTP, IDNA, GPT partition
 # names in UTF-16LE), never imported by a statement.
 ALWAYS = ("encodings.utf_8", "encodings.latin_1", "encodings.ascii", "encodings.idna", "encodings.aliases",
@@ -97,9 +107,20 @@ def dist_files(dist: metadata.Distribution, dest: str) -> list[tuple[str, str]]:
         # A package's own test suite is never imported at run time.
         if SKIP_DIRS & set(parts[:-1]) or rel.endswith(".pyc") or parts[-1] in SKIP_DIST_FILES:
             continue
+        if rel.startswith(NOT_IN_INITRAMFS) or has_python_twin(src):
+            continue
         if os.path.isfile(src):
             out.append((src, os.path.join(dest, rel)))
     return out
+
+
+def has_python_twin(path: str) -> bool:
+    """An extension module (`md.cpython-311-x86_64-linux-gnu.so`) with its
+    pure-Python source (`md.py`) beside it: a mypyc build of the same code."""
+    directory, name = os.path.split(path)
+    if not name.endswith(".so") or "." not in name[:-3]:
+        return False
+    return os.path.isfile(os.path.join(directory, name.split(".", 1)[0] + ".py"))
 
 
 def stdlib_imports(paths: list[str]) -> set[str]:
@@ -125,6 +146,21 @@ def import_quietly(name: str) -> None:
         importlib.import_module(name)
 
 
+def ignition_modules(path: list[str], prefix: str) -> list[str]:
+    """Every module of the package that goes into the initramfs (not
+    NOT_IN_INITRAMFS, whose packages are not even imported to be walked)."""
+    skipped = tuple(p.rstrip("/").replace("/", ".") for p in NOT_IN_INITRAMFS)
+    names = []
+    for mod in pkgutil.iter_modules(path, prefix):
+        if mod.name in skipped or mod.name.endswith(".__main__"):  # __main__ runs the CLI when imported
+            continue
+        names.append(mod.name)
+        if mod.ispkg:
+            pkg = importlib.import_module(mod.name)
+            names += ignition_modules(list(pkg.__path__), mod.name + ".")
+    return names
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--site", action="append", default=[], help="directory searched first for distributions")
@@ -141,9 +177,8 @@ def main() -> int:
 
     import ignition
 
-    for mod in pkgutil.walk_packages(ignition.__path__, "ignition."):
-        if not mod.name.endswith(".__main__"):  # it runs the CLI when imported
-            importlib.import_module(mod.name)
+    for name in ignition_modules(ignition.__path__, "ignition."):
+        importlib.import_module(name)
     for group in ("ignition.stages", "ignition.providers"):
         for ep in metadata.entry_points(group=group):
             ep.load()

@@ -86,14 +86,21 @@ install_python() {
     inst_libdir_file "libudev.so*"
     inst_multiple -o ldconfig
 
-    # Compiled here, once: no stage spends its start-up compiling, and
-    # unchecked hashes skip the source mtime check (the image's mtimes are
-    # not the build machine's).
-    "$python" -I -S -m compileall -q -j0 --invalidation-mode unchecked-hash \
+    # Compiled here, once, so no stage spends its start-up compiling; then the
+    # sources go: the image carries byte code only (each module's .pyc where
+    # its .py was, which the interpreter imports without a source; hash-based,
+    # so the image is the same on every build). Tracebacks name file and line
+    # without the source text. os.py stays: the interpreter finds its prefix
+    # by it. Without the column tables of each instruction (no_debug_ranges,
+    # a quarter of the packed byte code): they only place the ^^^ markers
+    # under a traceback's source line, and the image has no source lines.
+    "$python" -I -S -X no_debug_ranges -m compileall -q -j0 -b --invalidation-mode unchecked-hash \
         -s "$initdir" -p / "$initdir$stdlib" "$initdir$IGNITION_SITE_DEST" >/dev/null || {
         derror "ignition: byte-compiling the embedded Python failed"
         return 1
     }
+    find "$initdir$stdlib" "$initdir$IGNITION_SITE_DEST" -name '*.py' ! -path "$initdir$stdlib/os.py" \
+        -type f -delete
 
     # The launcher: isolated mode (no PYTHON* variables, no user or system
     # site-packages), the module's own site directory first.

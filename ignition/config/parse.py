@@ -23,9 +23,6 @@ from ignition.config.report import PathElem, Report
 from ignition.config.schemawalk import fold_keys, unknown_keys
 from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
-from ignition.config.v2.check import V2_VERSIONS
-from ignition.config.v2.notes import origin_path
-from ignition.config.v2.translate import translate_v2_traced
 from ignition.config.validate import validate
 from ignition.errors import ConfigError
 
@@ -148,6 +145,8 @@ def _parse(raw: bytes) -> Parsed:
     if version.startswith("2."):
         return _parse_v2(data, version, report, text)
     if version not in SUPPORTED_VERSIONS:
+        from ignition.config.v2.check import V2_VERSIONS
+
         report.add("error", f"unsupported config version {raw_version}: this build accepts "
                    f"{', '.join(SUPPORTED_VERSIONS)} (and the Container Linux specs {', '.join(V2_VERSIONS)})",
                    vpath)
@@ -161,6 +160,9 @@ def _parse_v2(data: dict[str, Any], version: str, report: Report, text: str) -> 
     """A Container Linux config: translated to spec 3.1.0 as Flatcar does, then
     checked like any 3.1.0 config, with every report path mapped back to
     where the user wrote it."""
+    # Container Linux configs are rare: their translator loads only for them.
+    from ignition.config.v2 import origin_path, translate_v2_traced
+
     translated, notes, origins = translate_v2_traced(data, version)
     for n in notes:
         report.add(n.kind, n.message, n.path)
