@@ -199,14 +199,15 @@ def _check_v3(data: dict[str, Any], version: str, report: Report, text: str,
     return config
 
 
-def _check_schema(data: dict[str, Any], version: str, own: Report) -> dict[str, Any]:
+def _check_schema(data: dict[str, Any], version: str, own: Report, fast: bool = True) -> dict[str, Any]:
     """Keys folded as Go reads them, schema errors, unknown-key warnings: the
     data to translate. A config schemafast vouches for is its own folded form
-    and jsonschema would find nothing in it; anything else takes the full walks."""
+    and jsonschema would find nothing in it; anything else (and everything,
+    with `fast` false: the tests' reference) takes the full walks."""
     pkg = "ignition.config.schema"
     schema = schemacheck.schema(pkg, version)
-    fast = schemacheck.compiled(pkg, version)
-    unknown = check(fast, data) if fast is not None else None
+    compiled = schemacheck.compiled(pkg, version) if fast else None
+    unknown = check(compiled, data) if compiled is not None else None
     if unknown is not None:
         for path in unknown:
             own.add("warning", unknown_key_message(path[-1], version), path)
