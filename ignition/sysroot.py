@@ -19,7 +19,7 @@ import shutil
 import stat
 
 from ignition.errors import SysrootEscape
-from ignition.staged import STAGE_PREFIX, Staged, StagedFile
+from ignition.staged import STAGE_PREFIX, InlineBytes, Staged, StagedFile
 from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
@@ -181,10 +181,15 @@ class Sysroot:
         self.makedirs(os.path.dirname(path))
         staged.install(self.resolve(path), mode, uid, gid)
 
+    def stage_inline(self, final: str) -> Staged:
+        """Where to keep a fragment that will be appended to `final` and whose
+        bytes are already in the config (see InlineBytes)."""
+        return InlineBytes(final)
+
     def append_staged(self, path: str, staged: Staged) -> None:
         """Append staged contents to the regular file at `path` (made 0644 when
         missing); the staged file is removed."""
-        assert isinstance(staged, StagedFile)
+        assert isinstance(staged, StagedFile | InlineBytes)
         self.makedirs(os.path.dirname(path))
         fd = os.open(self.resolve(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
