@@ -69,7 +69,7 @@ threads for the length of the files stage; one whose listen backlog is smaller t
 socketserver default is 5) may drop SYNs, which costs a 1 s TCP retransmit and nothing else.
 Configs with fewer remote files open fewer connections (workers = min(32, remote files)).
 
-Why issue 14's 10x is not met (8.3x on 2026-12-04, machine idle): the three stages cost about
+Why issue 14's 10x is not met (7.3x and 8.3x in two runs on 2026-12-04, machine idle): the three stages cost about
 0.08 s + 0.08 s + 0.35 s. The fetch and fetch-offline stages here are nothing but a process
 start (the start-up work of issue 14 is measured in its own section). In the files stage the
 client is CPU-bound, not latency-bound: about 1 ms of CPU per request through requests (urllib3
