@@ -5,7 +5,9 @@ Each resource streams (see resources/stream.py) into a temp file staged in
 the nearest directory that already exists on the way to its final path: the
 final path will be on that same filesystem (a directory the stage creates
 lives where its parent does), so the later rename is cheap and atomic and
-nothing large ever sits in memory or in /run. A directory that an
+nothing large ever sits in memory or in /run (an append fragment from an
+uncompressed data: URL is kept in memory: it is no larger than the config
+that holds it, and a temp file would only be copied and removed). A directory that an
 `overwrite` entry removes is not used, nor anything below it. If any fetch
 or hash fails, every staged file is removed and nothing is written.
 """
