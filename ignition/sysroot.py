@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from ignition.diskerrors import described, filesystem_error
 from ignition.errors import SysrootEscape
-from ignition.staged import Staged, StagedFile
+from ignition.staged import InlineBytes, Staged, StagedFile
 from ignition.tmpfile import mkstemp
 
 MAX_SYMLINK_HOPS = 40  # Linux's own limit (ELOOP)
@@ -186,10 +186,15 @@ class Sysroot:
         self.makedirs(os.path.dirname(path))
         staged.install(self.resolve(path), mode, uid, gid)
 
+    def stage_inline(self, final: str) -> Staged:
+        """Where to keep a fragment that will be appended to `final` and whose
+        bytes are already in the config (see InlineBytes)."""
+        return InlineBytes(final)
+
     def append_staged(self, path: str, staged: Staged) -> None:
         """Append staged contents to the regular file at `path` (made 0644 when
         missing); the staged file is removed."""
-        assert isinstance(staged, StagedFile)
+        assert isinstance(staged, StagedFile | InlineBytes)
         self._append(path, staged.copy_to)
         staged.discard()
 

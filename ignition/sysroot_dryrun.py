@@ -96,6 +96,9 @@ class DryRunSysroot(Sysroot):
         self.plan.add("write", path, type="file", mode=f"{mode:04o}", owner=owner, size=staged.size,
                       sha256=staged.sha256)
 
+    def stage_inline(self, final: str) -> Staged:
+        return CountedFile(final)
+
     def append_staged(self, path: str, staged: Staged) -> None:
         assert isinstance(staged, CountedFile)
         self.makedirs(os.path.dirname(path))

@@ -78,9 +78,69 @@ def _introspect(cls: type) -> tuple[JsonField, ...]:
     return tuple(out)
 
 
+class _Unusual(Exception):
+    """The fast builder leaves this value to the checked one."""
+
+
+# cls -> (JSON name -> (attribute, element type, is_list, is a record), required JSON names)
+_Plan = tuple[dict[str, tuple[str, type, bool, bool]], tuple[str, ...]]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fs = json_fields(cls)
+        plan = _PLANS[cls] = ({f.json: (f.attr, f.type, f.is_list, is_dataclass(f.type)) for f in fs},
+                              tuple(f.json for f in fs if f.required))
+    return plan
+
+
+def _build(cls: type[T], data: Any) -> T:
+    # Walks the keys the object has rather than every field (most are unset), and builds no
+    # path strings; any value that is not exactly what the checked path would accept is
+    # _Unusual, and from_json then runs the checked path for its result or its error.
+    if type(data) is not dict:
+        raise _Unusual
+    by_json, required = _plan(cls)
+    for name in required:
+        if data.get(name) is None:
+            raise _Unusual
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        f = by_json.get(key)
+        if f is None or value is None:
+            continue
+        attr, tp, is_list, nested = f
+        if is_list:
+            if type(value) is not list:
+                raise _Unusual
+            if nested:
+                kwargs[attr] = tuple([_build(tp, item) for item in value])
+            else:
+                for item in value:
+                    if type(item) is not tp:
+                        raise _Unusual
+                kwargs[attr] = tuple(value)
+        elif nested:
+            kwargs[attr] = _build(tp, value)
+        elif type(value) is tp:
+            kwargs[attr] = value
+        else:
+            raise _Unusual
+    return cls(**kwargs)
+
+
 def from_json(cls: type[T], data: Any, path: str = "$") -> T:
     """Build `cls` from a schema-validated JSON object; null counts as absent, unknown keys are
     ignored (the parser already warned about them)."""
+    try:
+        return _build(cls, data)
+    except _Unusual:
+        return _from_json_checked(cls, data, path)
+
+
+def _from_json_checked(cls: type[T], data: Any, path: str) -> T:
     if not isinstance(data, Mapping):
         raise TypeError(f"{path}: expected an object")
     kwargs: dict[str, Any] = {}
@@ -104,7 +164,7 @@ def from_json(cls: type[T], data: Any, path: str = "$") -> T:
 
 def _one(tp: type, value: Any, path: str) -> Any:
     if is_dataclass(tp):
-        return from_json(tp, value, path)
+        return _from_json_checked(tp, value, path)
     # bool is an int subclass in Python but never a JSON integer
     if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
         raise TypeError(f"{path}: expected {tp.__name__}, got {type(value).__name__}")

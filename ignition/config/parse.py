@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ignition.config import schemacheck
 from ignition.config.position import line_col, locate
 from ignition.config.report import PathElem, Report
-from ignition.config.schemawalk import fold_keys, unknown_keys
+from ignition.config.schemafast import check
+from ignition.config.schemawalk import fold_keys, unknown_key_message, unknown_keys
 from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
 from ignition.config.validate import validate
@@ -178,17 +179,11 @@ def _check_v3(data: dict[str, Any], version: str, report: Report, text: str,
     """Schema, unknown keys, translation up to the latest spec, semantic checks.
     `where` maps a path of `data` to a path of the text the user wrote."""
     own = Report()
-    validator = schemacheck.validator("ignition.config.schema", version)
-    schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
-    data = fold_keys(schema, schema, data, (), own)
-    if isinstance(data.get("ignition"), dict):
-        data["ignition"]["version"] = version
-    for path, msg in schemacheck.problems(validator, data):
-        own.add("error", msg, path)
-    unknown_keys(schema, schema, data, (), own, version)
+    data = _check_schema(data, version, own)
     config: Config | None = None
     if not own.is_fatal:
-        latest, twarnings = translate_to_latest(data, version)
+        # `data` is this parse's own (from json.loads or fold_keys), so it may be changed in place.
+        latest, twarnings = translate_to_latest(data, version, in_place=True)
         for w in twarnings:
             own.add("warning", w.message, _parse_json_path(w.path))
         try:
@@ -204,6 +199,30 @@ def _check_v3(data: dict[str, Any], version: str, report: Report, text: str,
     if report.is_fatal or config is None:
         raise _fail(report, text)
     return config
+
+
+def _check_schema(data: dict[str, Any], version: str, own: Report, fast: bool = True) -> dict[str, Any]:
+    """Keys folded as Go reads them, schema errors, unknown-key warnings: the
+    data to translate. A config schemafast vouches for is its own folded form
+    and jsonschema would find nothing in it; anything else (and everything,
+    with `fast` false: the tests' reference) takes the full walks."""
+    pkg = "ignition.config.schema"
+    schema = schemacheck.schema(pkg, version)
+    compiled = schemacheck.compiled(pkg, version) if fast else None
+    unknown = check(compiled, data) if compiled is not None else None
+    if unknown is not None:
+        for path in unknown:
+            own.add("warning", unknown_key_message(path[-1], version), path)
+    else:
+        data = fold_keys(schema, schema, data, (), own)
+    if isinstance(data.get("ignition"), dict):
+        data["ignition"]["version"] = version
+    if unknown is not None:
+        return data
+    for path, msg in schemacheck.problems(schemacheck.validator(pkg, version), data):
+        own.add("error", msg, path)
+    unknown_keys(schema, schema, data, (), own, version)
+    return data
 
 
 def _parse_json_path(p: str) -> tuple[PathElem, ...]:

@@ -9,11 +9,14 @@ import json
 import re
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ignition.config.report import PathElem
+
+if TYPE_CHECKING:
+    import jsonschema
+
+    from ignition.config.schemafast import _Node
 
 _INT64 = (-(2**63), 2**63 - 1)
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "boolean": "a boolean",
@@ -25,18 +28,34 @@ def _is_int64(checker: object, inst: object) -> bool:
     return isinstance(inst, int) and not isinstance(inst, bool) and _INT64[0] <= inst <= _INT64[1]
 
 
-_TYPE_CHECKER = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64)
-_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    jsonschema.Draft202012Validator, type_checker=_TYPE_CHECKER
-)
+@functools.cache
+def schema(package: str, version: str) -> Mapping[str, Any]:
+    """The JSON Schema of spec `version` from the schemas in `package`."""
+    name = "v" + "_".join(version.split(".")[:2]) + ".json"
+    loaded: Mapping[str, Any] = json.loads(resources.files(package).joinpath(name).read_text())
+    return loaded
+
+
+@functools.cache
+def compiled(package: str, version: str) -> _Node | None:
+    """schemafast's checks of that schema (None if it cannot compile them)."""
+    from ignition.config import schemafast
+
+    return schemafast.compile_schema(schema(package, version))
 
 
 @functools.cache
 def validator(package: str, version: str) -> jsonschema.protocols.Validator:
     """The validator of spec `version` from the schemas in `package`."""
-    name = "v" + "_".join(version.split(".")[:2]) + ".json"
-    schema = json.loads(resources.files(package).joinpath(name).read_text())
-    v: jsonschema.protocols.Validator = _Validator(schema)
+    # jsonschema and its dependencies take tens of ms to import; a config the
+    # fast path vouches for (schemafast) never needs them.
+    import jsonschema
+
+    type_checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int64)
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, type_checker=type_checker
+    )
+    v: jsonschema.protocols.Validator = cls(schema(package, version))
     return v
 
 

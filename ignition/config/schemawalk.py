@@ -46,6 +46,10 @@ def fold_keys(root: Schema, schema: Schema, inst: Any, path: tuple[PathElem, ...
     return inst
 
 
+def unknown_key_message(key: PathElem, version: str) -> str:
+    return f"unused key {key} (spec {version} has no such field; check its spelling and the config version)"
+
+
 def unknown_keys(root: Schema, schema: Schema, inst: Any, path: tuple[PathElem, ...], report: Report,
                  version: str) -> None:
     """Warn about every key no field of this spec version uses (Ignition's
@@ -59,8 +63,7 @@ def unknown_keys(root: Schema, schema: Schema, inst: Any, path: tuple[PathElem, 
             if k in props:
                 unknown_keys(root, props[k], v, path + (k,), report, version)
             else:
-                report.add("warning", f"unused key {k} (spec {version} has no such field; "
-                           "check its spelling and the config version)", path + (k,))
+                report.add("warning", unknown_key_message(k, version), path + (k,))
     elif isinstance(inst, list):
         items = schema.get("items")
         if isinstance(items, Mapping):

@@ -21,7 +21,6 @@ backoff sleep ends at once (cancel.Cancelled).
 from __future__ import annotations
 
 import http.cookiejar
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,7 +44,7 @@ from ignition.resources.httperrors import incomplete as _incomplete
 from ignition.resources.httperrors import secrets_of as _secrets_of
 from ignition.resources.proxy import proxy_for
 from ignition.resources.stream import CHUNK, MemorySink, Writer
-from ignition.resources.tls import CABundle, build_ssl_context
+from ignition.resources.tls import CABundle, LazySSLContext
 
 INITIAL_BACKOFF = 0.1  # seconds; doubled before the first wait, as Ignition does
 MAX_BACKOFF = 5.0
@@ -86,18 +85,24 @@ def _proxies(url: str, proxy: Proxy) -> dict[str, str]:
 
 class _Adapter(HTTPAdapter):
     """Every connection (direct or through a proxy) verifies against our
-    context only, not against a bundle path requests would pick."""
+    context only, not against a bundle path requests would pick. The context
+    is built when a TLS connection first needs it (tls.LazySSLContext)."""
 
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+    def __init__(self, ssl_context: LazySSLContext) -> None:
         self._ssl_context = ssl_context
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        pool_kwargs["ssl_context"] = self._ssl_context
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: str | tuple[str, str] | None = None
+    ) -> Any:
+        attrs: Any = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = attrs
+        if host_params.get("scheme") == "https":
+            pool_kwargs["ssl_context"] = self._ssl_context.get()
+        return host_params, pool_kwargs
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        proxy_kwargs["ssl_context"] = self._ssl_context
+        proxy_kwargs["ssl_context"] = self._ssl_context.get()
         return super().proxy_manager_for(proxy, **proxy_kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
@@ -147,7 +152,7 @@ class HttpClient:
         session.headers = CaseInsensitiveDict()
         session.max_redirects = MAX_REDIRECTS
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = _Adapter(build_ssl_context(cas))
+        adapter = _Adapter(LazySSLContext(cas))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self.session = session

@@ -38,11 +38,12 @@ from ignition.resources.stream import MemorySink, Sink
 if TYPE_CHECKING:
     from ignition.resources.http import HttpClient
 
-# Ours (Ignition fetches serially). Per-request latency, not bandwidth, is what a
-# first boot waits for: with bench/bench_fetch.py (200 files, 20 ms each) the files stage
-# took 0.80 s with 8 workers, 0.55-0.70 s with 16, 0.47 s with 32. 16 keeps most of the gain while
-# staying a polite client: at most 16 connections to one server.
-DEFAULT_WORKERS = 16
+# Ours (Ignition fetches serially). Per-request latency, not bandwidth, is what a first boot
+# waits for: N workers need ceil(files / N) round trips. With bench/bench_fetch.py (200 files,
+# 20 ms each) 16 workers could not go under 13 rounds (0.26 s); 32 need 7, and past that the
+# client's CPU (about 1 ms a request through requests) decides, so 64 gained nothing. At most 32
+# connections to one server, each reused (docs/benchmarks.md says what that costs a server).
+DEFAULT_WORKERS = 32
 S = TypeVar("S", bound=Sink)
 _INLINE_SCHEMES = ("data:",)  # no I/O: a thread would only add overhead
 

@@ -211,7 +211,7 @@ def test_cas_are_inlined_in_the_cache_and_need_no_network_later(m: Machine, serv
     server.clear()
     ctx = _stage_context(m)
     client = ctx.fetcher.http_client()  # a cache stage builds its client from the data URL
-    subjects = [c.get("subject") for c in client.session.get_adapter("https://x")._ssl_context.get_ca_certs()]  # type: ignore[attr-defined]
+    subjects = [c.get("subject") for c in client.session.get_adapter("https://x")._ssl_context.get().get_ca_certs()]  # type: ignore[attr-defined]
     assert ((("commonName", "Render-Test-CA"),),) in subjects
     assert not server.log
 

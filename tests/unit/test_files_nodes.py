@@ -199,6 +199,20 @@ def test_append_to_new_file(tmp_path: Path) -> None:
     assert mode(e.p("/etc/new")) == 0o644
 
 
+def test_large_inline_fragments_are_appended_whole_and_in_order(tmp_path: Path) -> None:
+    # Plain data: fragments are kept in memory until their turn (no temp file on the target);
+    # gzip ones are still staged as files. Both kinds, several MiB, land in config order.
+    big = os.urandom(3 << 20)
+    e = storage(tmp_path, files=[{"path": "/var/log/frag", "append": [
+        {"source": data_url(big), "verification": {"hash": sha512(big)}},
+        {"source": gz_url(b"middle\n"), "compression": "gzip"},
+        {"source": text_url("end\n")},
+    ]}])
+    run(e)
+    assert e.p("/var/log/frag").read_bytes() == big + b"middle\nend\n"
+    assert not [p for p in e.root.rglob(".ignition-stage-*")]
+
+
 def test_append_after_contents_in_order(tmp_path: Path) -> None:
     e = storage(tmp_path, files=[{"path": "/etc/frag", "contents": {"source": text_url("0\n")}, "append": [
         {"source": text_url("1\n")},

@@ -27,6 +27,7 @@ from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources.fetcher import Fetcher
 from ignition.resources.http import HttpClient
+from ignition.resources.parallel import ensure_pool_size
 from ignition.resources.proxy import proxy_for
 from ignition.resources.tls import CABundle, build_ssl_context
 from tests.unit import httpfixtures
@@ -385,6 +386,26 @@ def test_https_succeeds_with_the_config_ca(tls_server: HTTPServer, pki: Path, si
     assert c.get(tls_server.url_for("/c.ign")) == b"secret config"
     # Connections are reused across fetches.
     assert c.get(tls_server.url_for("/c.ign")) == b"secret config"
+
+
+@net
+@pytest.mark.allow_subprocess
+def test_a_resized_pool_still_verifies_with_the_config_ca(tls_server: HTTPServer, pki: Path, sink: ListSink,
+                                                          clock: FakeClock) -> None:
+    # The TLS context is built on the first https request; growing the pools for parallel
+    # fetches must keep it (and the config's CA in it), before and after that first request.
+    tls_server.expect_request("/c.ign").respond_with_data(b"secret config")
+    url = tls_server.url_for("/c.ign")
+    ca = CABundle("data:,inline-ca", (pki / "ca.pem").read_bytes())
+    c = client(sink, cas=[ca])
+    ensure_pool_size(c, 32)
+    assert c.get(url) == b"secret config"
+    ensure_pool_size(c, 64)
+    assert c.get(url) == b"secret config"
+    without = client(sink, clock, total=1)
+    ensure_pool_size(without, 32)
+    with pytest.raises(FetchError, match="certificate verify failed"):
+        without.get(url)
 
 
 @pytest.mark.allow_subprocess

@@ -24,7 +24,7 @@ from ignition.errors import FetchError, StageError
 from ignition.log import Logger
 from ignition.resources import parallel
 from ignition.resources.fetcher import Fetcher
-from ignition.resources.parallel import FetchFailed, ensure_pool_size, fetch_all
+from ignition.resources.parallel import FetchFailed, fetch_all
 from ignition.stages.files.nodes import apply_nodes
 from tests.unit import httpfixtures
 from tests.unit.httpfixtures import ThreadedServer
@@ -174,16 +174,6 @@ def test_more_workers_than_the_default_pool_size_keep_every_connection(
     assert len(srv.counter.ports) == 16
     for adapter in f.http_client().session.adapters.values():
         assert vars(adapter)["_pool_maxsize"] >= 16
-
-
-def test_ensure_pool_size_keeps_the_adapters_tls_context() -> None:
-    client = fetcher().http_client()
-    adapter = client.session.get_adapter("https://example.invalid/")
-    before = vars(adapter)["_ssl_context"]
-    ensure_pool_size(client, 32)
-    after = client.session.get_adapter("https://example.invalid/")
-    assert after is adapter and vars(after)["_pool_maxsize"] == 32
-    assert vars(after)["poolmanager"].connection_pool_kw["ssl_context"] is before
 
 
 def test_data_urls_are_decoded_without_threads(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,8 @@ def path_problem(p: str) -> str | None:
 
 def length_problem(p: str) -> str | None:
     """A path or component longer than Linux allows (counted in UTF-8 bytes, as the kernel does)."""
+    if len(p) <= NAME_MAX and p.isascii():
+        return None  # one byte a character: neither the path nor a component can be too long
     size = len(p.encode("utf-8", "surrogateescape"))
     if size > PATH_MAX:
         return f"path is {size} bytes long, more than Linux's limit of {PATH_MAX}: shorten it"
@@ -94,7 +96,7 @@ def check_nodes(config: Config, report: Report) -> None:
         elif target and len(target.encode("utf-8", "surrogateescape")) > PATH_MAX:
             report.add("error", f"link target is longer than Linux's limit of {PATH_MAX} bytes: "
                        "shorten it", entry + ("target",))
-        under = next((lp for lp in links if node.path.startswith(lp + "/")), None)
+        under = next((lp for lp in links if node.path.startswith(lp + "/")), None) if links else None
         if under is not None:
             report.add("error", f"{_SINGULAR[kind]} path includes link in config: {under} is a "
                        f"link, so {node.path} would be written through it; use the link's target "

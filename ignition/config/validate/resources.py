@@ -21,10 +21,9 @@ _SCHEMES = "http, https, tftp, s3, gs (spec 3.2+), arn (spec 3.4+) or data"
 def url_problem(url: str, minor: int) -> str | None:
     """What is wrong with a source URL for a config of spec 3.<minor>, or None."""
     try:
-        parts = urlsplit(url)
+        scheme = _scheme(url)
     except ValueError as e:
         return f"unable to parse url ({e}): fix the URL's syntax"
-    scheme = parts.scheme
     if scheme in ("http", "https", "tftp") or (scheme == "gs" and minor >= 2):
         return None
     if scheme == "s3" or (scheme == "arn" and minor >= 4):
@@ -32,7 +31,7 @@ def url_problem(url: str, minor: int) -> str | None:
             problem = _arn_problem(url.split("?", 1)[0])
             if problem:
                 return problem
-        query = parse_qs(parts.query, keep_blank_values=True)
+        query = parse_qs(urlsplit(url).query, keep_blank_values=True)
         if "versionId" in query and not query["versionId"][0]:
             return "invalid S3 object VersionId: give versionId a value or drop it from the URL"
         return None
@@ -49,6 +48,16 @@ def url_problem(url: str, minor: int) -> str | None:
     if not scheme:
         return f"invalid url scheme: the URL has none; start it with one of {_SCHEMES}"
     return f"invalid url scheme {scheme!r}: use one of {_SCHEMES}"
+
+
+def _scheme(url: str) -> str:
+    """urlsplit(url).scheme, raising as urlsplit does. A config of 10,000 inline files has
+    10,000 data URLs, and urlsplit costs more than the rest of their check: a URL that starts
+    with `data:` and has neither an authority (which urlsplit checks and may reject) nor a tab
+    or newline (which urlsplit removes first) has the scheme `data`."""
+    if url.startswith("data:") and url[5:7] != "//" and not ("\t" in url or "\r" in url or "\n" in url):
+        return "data"
+    return urlsplit(url).scheme
 
 
 def _arn_problem(arn: str) -> str | None:

@@ -5,7 +5,9 @@ Each resource streams (see resources/stream.py) into a temp file staged in
 the nearest directory that already exists on the way to its final path: the
 final path will be on that same filesystem (a directory the stage creates
 lives where its parent does), so the later rename is cheap and atomic and
-nothing large ever sits in memory or in /run. A directory that an
+nothing large ever sits in memory or in /run (an append fragment from an
+uncompressed data: URL is kept in memory: it is no larger than the config
+that holds it, and a temp file would only be copied and removed). A directory that an
 `overwrite` entry removes is not used, nor anything below it. If any fetch
 or hash fails, every staged file is removed and nothing is written.
 """
@@ -121,6 +123,7 @@ def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: set[str])
     resource in that order that fails, with nothing left staged."""
     jobs: list[Resource] = []
     where: list[tuple[str, str]] = []  # (what, final path) of each job
+    in_memory: set[int] = set()  # jobs that are appends of an uncompressed data: URL
     slots: list[tuple[int, int | None, int, int]] = []  # entry index, contents job, first/end append job
     for e in files:
         f = e.node
@@ -132,6 +135,8 @@ def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: set[str])
             where.append((f"the contents of {e.where}", f.path))
         first = len(jobs)
         for j, a in enumerate(f.append):
+            if _inline_plain(a):
+                in_memory.add(len(jobs))
             jobs.append(a)
             where.append((f"append {j} of {e.where}", f.path))
         slots.append((e.index, contents_job, first, len(jobs)))
@@ -140,6 +145,8 @@ def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: set[str])
 
     def make_sink(i: int) -> Staged:
         path = where[i][1]
+        if i in in_memory:
+            return ctx.root.stage_inline(path)
         return ctx.root.stage(dirs[path], path)
 
     try:
@@ -155,6 +162,13 @@ def fetch_contents(ctx: StageContext, files: Sequence[Entry], removed: set[str])
         contents = got[contents_job] if contents_job is not None else None
         out[index] = Fetched(contents, got[first:end])
     return out
+
+
+def _inline_plain(res: Resource) -> bool:
+    # Bounded by the config's own size: no gzip that could expand it. Contents
+    # are staged as files whatever their source, since the staged file is
+    # renamed into place; a fragment would only be copied and removed.
+    return (res.source or "")[:5].lower() == "data:" and not res.compression
 
 
 def discard(fetched: dict[int, Fetched]) -> None:
