@@ -48,6 +48,7 @@ class Device:
     number: int = 0
     label: str = ""  # partition label
     guid: str = ""  # partition unique GUID ("" when chosen at boot)
+    type_guid: str = ""  # partition type GUID
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ class PlannedMachine(Machine):
         return m
 
     # --- where a path leads --------------------------------------------------
-    def _find(self, path: str) -> str | None:
+    def find(self, path: str) -> str | None:
+        """The node a path leads to on the described machine, never assuming a new disk."""
         p = os.path.normpath(path)
         if p in self.devices:
             return p
@@ -167,7 +169,7 @@ class PlannedMachine(Machine):
         return p
 
     def resolve(self, path: str) -> str | None:
-        return self._find(path) or self._assume(path)
+        return self.find(path) or self._assume(path)
 
     def wait_for_node(self, path: str, timeout: float) -> str:
         node = self.resolve(path)
@@ -212,7 +214,12 @@ class PlannedMachine(Machine):
             node = partition_node(disk.node, p.number)
             self.devices[node] = Device(node, p.size * disk.sector, disk.image, disk.offset + p.start * disk.sector,
                                         sector=disk.sector,
-                                        disk=disk.node, number=p.number, label=p.label, guid=p.guid)
+                                        disk=disk.node, number=p.number, label=p.label, guid=p.guid,
+                                        type_guid=p.type_guid.lower())
+
+    def fs(self, node: str) -> FsInfo:
+        """The signature `node` carries at this point of the plan."""
+        return self._fs(self.devices[node])
 
     def _fs(self, dev: Device) -> FsInfo:
         if dev.fs is not None:

@@ -13,11 +13,11 @@ guards and one memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ignition import redact
+from ignition import distro, redact
 from ignition.errors import StageError
 from ignition.log import Logger
 from ignition.plan import Plan
@@ -40,6 +40,7 @@ class PlanRunner(RecordingRunner):
     def __init__(self, logger: Logger, plan: Plan) -> None:
         super().__init__(logger, plan)
         self.probes: list[tuple[str, ...]] = []  # every probe that ran, for the tests
+        self.on_mount: Callable[[Sequence[str]], None] | None = None  # told of each recorded mount
 
     def run(
         self,
@@ -58,8 +59,11 @@ class PlanRunner(RecordingRunner):
                 raise StageError(f"planning would have to look at {host[0]} with {os.path.basename(argv[0])}, "
                                  "which ignition-plan cannot read from an image yet")
             self.probes.append(tuple(argv))
-        return super().run(argv, input=input, probe=probe, check=check, env=env, timeout=timeout,
-                           secret_input=secret_input)
+        res = super().run(argv, input=input, probe=probe, check=check, env=env, timeout=timeout,
+                          secret_input=secret_input)
+        if not probe and self.on_mount is not None and argv[0] == distro.tool("mount"):
+            self.on_mount(argv)
+        return res
 
 
 class PlanSysroot(DryRunSysroot):

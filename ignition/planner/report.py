@@ -162,6 +162,8 @@ def build(out: Outcome, source: str) -> dict[str, Any]:
         "stages": [{"name": s.name, "ran": s.ran, "steps": entries.steps(recorded[s.entries])} for s in out.stages],
         "disks": disks, "raid": raid, "luks": luks, "filesystems": fss,
         "mounts": entries.mounts(by_stage.get("mount", []), root, m),
+        "trees": [{"path": t.path, "device": t.device, "node": t.node, "format": t.format,
+                   "contents": t.contents, "why": t.why, "entries": t.entries} for t in out.trees.trees],
         "files": files, "users": passwd["users"], "groups": passwd["groups"], "units": units,
         "kernelArguments": entries.kernel_args(by_stage.get("kargs", [])),
         "unfetched": [{"url": u, "hash": h} for u, h in out.unfetched],

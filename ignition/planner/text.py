@@ -56,8 +56,19 @@ def _fs(f: dict[str, Any]) -> str:
     return line + (f"\n    warning: {f['warning']}" if f.get("warning") else "")
 
 
+_CONTENTS = {"read": "read from the image", "new": "a new filesystem", "empty": "empty",
+             "unknown": "CONTENTS NOT KNOWN", "directory": "the --root directory", "minimal": "assumed"}
+
+
+def _tree(t: dict[str, Any]) -> str:
+    where = t["node"] if t["node"] and t["node"] == t["device"] else (
+        f"{t['device']} ({t['node']})" if t["node"] else t["device"] or "no device")
+    count = f", {t['entries']} nodes" if t["entries"] else ""
+    return f"  tree {t['path']}: {where}, {_CONTENTS[t['contents']]}{count} ({t['why']})"
+
+
 def _files(doc: dict[str, Any]) -> list[str]:
-    lines = []
+    lines = [_tree(t) for t in doc["trees"]]
     for u in doc["groups"]:
         lines.append(f"  group {u['name']}: {u['action']}")
     for u in doc["users"]:
