@@ -129,10 +129,11 @@ def _made(m: PlannedMachine, kind: str, destroys: list[str]) -> list[dict[str, A
         if made.kind != kind:
             continue
         for member, fs in zip(made.members, made.found, strict=False):
-            if fs.type:
+            if fs.type and not made.reused:
                 destroys.append(f"{made.path}: {'RAID' if kind == 'raid' else 'LUKS'} over {member} "
                                 f"destroys {fs_text(fs)}")
-        out.append({"path": made.path, "members": list(made.members), "found": [_fs_json(f) for f in made.found]})
+        out.append({"path": made.path, "members": list(made.members), "found": [_fs_json(f) for f in made.found],
+                    "action": "reuse" if made.reused else "create"})
     return out
 
 

@@ -105,8 +105,9 @@ def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
     machine = PlannedMachine.build(runner, opts.disks, opts.default_size, opts.sectors)
     with workspace(raw, opts.root) as (env, paths, root):
         sysroot = PlanSysroot(root, the_plan)
-        trees = TargetTrees(machine, runner, root, os.path.join(os.path.dirname(env.config_file), "scratch"),
-                            opts.root, opts.root_device)
+        scratch = os.path.join(os.path.dirname(env.config_file), "scratch")
+        machine.scratch = scratch
+        trees = TargetTrees(machine, runner, root, scratch, opts.root, opts.root_device)
         runner.on_mount = trees.mounted
         out = Outcome(the_plan, machine, sysroot, [], None, None, [], opts.root is not None, trees)
         fetchers = Fetchers(logger, offline=opts.offline)

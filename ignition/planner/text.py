@@ -113,7 +113,9 @@ def _stage(doc: dict[str, Any], stage: dict[str, Any]) -> list[str]:
         for r in doc["raid"]:
             lines.append(f"  RAID array {r['path']} over {', '.join(r['members'])}")
         for v in doc["luks"]:
-            lines.append(f"  LUKS volume {v['path']} on {', '.join(v['members'])}")
+            how = (": reuse the existing volume (the keyFile is tried at boot; what it holds is not known "
+                   "without its key)") if v["action"] == "reuse" else ""
+            lines.append(f"  LUKS volume {v['path']} on {', '.join(v['members'])}{how}")
         lines += [_fs(f) for f in doc["filesystems"]]
     elif name == "mount":
         for mt in doc["mounts"]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ignition.config.types import Config
 from ignition.errors import UsageError
 from ignition.planner import ext4tree
-from ignition.planner.machine import PlannedMachine
+from ignition.planner.machine import SEALED, PlannedMachine
 from ignition.run import Runner
 
 READABLE = ("ext2", "ext3", "ext4")
@@ -150,6 +150,10 @@ class TargetTrees:
     def _fill(self, path: str, device: str, node: str, host: str, how: str) -> Tree:
         m = self.machine
         made = [f for f in m.formats if f.device == node]
+        if any(x.path == node and x.reused for x in m.made) and not (made and made[-1].plan.found.type == SEALED):
+            return Tree(path, device, node, made[-1].plan.format if made else "", "unknown",
+                        f"{how}; an existing LUKS volume: what it holds is not known without its key; planned "
+                        "as empty")
         if made and made[-1].plan.action == "create":
             fmt = made[-1].plan.format
             if fmt in READABLE:
