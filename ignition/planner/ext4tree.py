@@ -95,8 +95,12 @@ def copy_tree(run: Runner, image: str, offset: int, dest: str, scratch: str) -> 
                     os.link(seen[cino], host)
                 else:
                     seen[cino] = host
-                    with open(host, "xb") as f:
-                        f.truncate(size if stat.S_ISREG(mode) else 0)
+                    fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                    try:
+                        if size and stat.S_ISREG(mode):
+                            os.ftruncate(fd, size)  # sparse: the size without the bytes
+                    finally:
+                        os.close(fd)
                     if not stat.S_ISREG(mode):
                         out.others.append(os.fsdecode(cpath))
                     elif size and size <= MAX_CONTENT and os.fsdecode(cpath).startswith(CONTENT_PREFIXES):

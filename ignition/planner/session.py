@@ -70,10 +70,20 @@ class Outcome:
     configs: list[tuple[str, str, bool]] = field(default_factory=list)  # (kind, redacted source, referenced)
 
 
+def _workspace_parent() -> str | None:
+    """$TMPDIR when set; else the session's own tmpfs ($XDG_RUNTIME_DIR): the
+    copy of an image's root is thousands of small files, which a disk-backed
+    /tmp makes ten times slower to write and remove; else tempfile's default."""
+    if os.environ.get("TMPDIR"):
+        return None
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    return runtime if runtime.startswith("/") and os.path.isdir(runtime) and os.access(runtime, os.W_OK) else None
+
+
 @contextmanager
 def workspace(raw: bytes, root: str | None) -> Iterator[tuple[Environment, Paths, str]]:
     """The environment pointing only inside a fresh temp dir, its Paths, and the root."""
-    with tempfile.TemporaryDirectory(prefix="ignition-plan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ignition-plan-", dir=_workspace_parent()) as tmp:
         def inside(*names: str) -> str:
             return os.path.join(tmp, *names)
 
