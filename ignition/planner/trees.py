@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ignition.config.types import Config
-from ignition.errors import UsageError
+from ignition.errors import CommandError, UsageError
 from ignition.planner import ext4tree
 from ignition.planner.machine import SEALED, PlannedMachine
 from ignition.run import Runner
@@ -173,9 +173,11 @@ class TargetTrees:
                         f"ignition-plan reads ext2/3/4 only, not {fs.type}; planned as empty")
         try:
             copied = ext4tree.copy_tree(self.run, dev.image, dev.offset, host, self.scratch)
-        except ext4tree.Unreadable as e:
+        except (ext4tree.Unreadable, CommandError, OSError) as e:
             _empty(host)
-            return Tree(path, device, node, fs.type, "unknown", f"{how}; {e}; planned as empty")
+            why = ("debugfs (e2fsprogs) is not installed" if isinstance(e, CommandError) and e.returncode == 127
+                   else f"copying it failed: {e.strerror or e}" if isinstance(e, OSError) else str(e))
+            return Tree(path, device, node, fs.type, "unknown", f"{how}; {why}; planned as empty")
         label = f" label {fs.label}" if fs.label else ""
         return Tree(path, device, node, fs.type, "read", f"{how}; {fs.type}{label} read from the image",
                     copied.entries)

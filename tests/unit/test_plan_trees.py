@@ -209,3 +209,12 @@ def test_without_any_root_an_empty_tree_is_assumed_and_said(tmp_path: Path, caps
     assert rc == 0
     assert [(t["path"], t["contents"]) for t in doc["trees"]] == [("/", "minimal")]
     assert "--root-device" in doc["trees"][0]["why"]
+
+
+def test_without_debugfs_the_root_is_named_as_not_known(tmp_path: Path, os_image: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("IGNITION_TOOL_DEBUGFS", str(tmp_path / "no-such-debugfs"))
+    rc, doc = plan_json(capsys, write(tmp_path, {"ignition": {"version": "3.4.0"}}), "--disk", f"/dev/vda={os_image}")
+    assert rc == 0
+    assert [(t["path"], t["contents"]) for t in doc["trees"]] == [("/", "unknown")]
+    assert "debugfs (e2fsprogs) is not installed; planned as empty" in doc["trees"][0]["why"]
