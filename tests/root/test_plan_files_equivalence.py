@@ -179,7 +179,8 @@ def test_plan_against_an_image_root_lists_what_the_files_stage_writes_into_it(
     boot = work / "boot"
     (boot / "root").mkdir(parents=True)
     loop = subprocess.run(["losetup", "--find", "--show", "--offset", "1048576", "--sizelimit",
-                           str((IMAGE_MIB - 2) << 20), str(img)], capture_output=True, text=True, check=True).stdout.strip()
+                           str((IMAGE_MIB - 2) << 20), str(img)],
+                          capture_output=True, text=True, check=True).stdout.strip()
     try:
         subprocess.run(["mount", loop, str(boot / "root")], check=True)
         try:
