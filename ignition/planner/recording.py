@@ -1,9 +1,12 @@
-"""The runner, sysroot and fetcher of a plan: the dry-run ones, with three
-guards and one memory.
+"""The runner, sysroot and fetcher of a plan: the dry-run ones, with two
+guards, one memory and one hook.
 
 - A probe that would name a path of this machine's /dev, /sys or /proc is
   refused: the described machine answers those questions (machine.py), and a
   probe that slipped past it would read the laptop's own disks.
+- Each mount the runner records is reported (`on_mount`) the moment the mount
+  stage makes it, so the target's tree (trees.py) shows that filesystem from
+  then on, as the stage's next mount path check sees it at boot.
 - The sysroot keeps the bytes each planned write would put in the root, so
   the report can say what the preset file enables rather than guess it.
 - With --offline, a remote resource is not fetched: it is listed, and planned
