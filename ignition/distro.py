@@ -12,7 +12,7 @@ import os
 DEFAULTS: dict[str, str] = {
     name: name
     for name in (
-        "blkid", "cryptsetup", "clevis", "dmsetup", "groupadd", "groupdel", "groupmod",
+        "blkid", "cryptsetup", "clevis", "debugfs", "dmsetup", "groupadd", "groupdel", "groupmod",
         "ignition-kargs-helper", "lsblk", "mdadm", "mkfs.btrfs", "mkfs.ext4", "mkfs.fat",
         "mkfs.xfs", "mkswap", "modprobe", "mount", "partx", "setfiles", "sfdisk",
         "systemctl", "udevadm", "umount", "useradd", "userdel", "usermod", "wipefs",

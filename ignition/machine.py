@@ -82,6 +82,10 @@ class Machine:
             return None
         return "/dev/" + os.path.basename(os.path.dirname(sys_dir)), number
 
+    def luks_header(self, run: Runner, node: str) -> str:
+        """Where cryptsetup reads the LUKS header of `node` (isLuks, luksUUID, luksDump): the device itself."""
+        return node
+
     def luks_uuid(self, run: Runner, device: str) -> str:
         """The UUID of the LUKS volume on `device`; CommandError if cryptsetup cannot read it."""
         from ignition import distro

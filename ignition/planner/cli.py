@@ -52,8 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="logical sector size of a --disk (default 512; 4096 for a 4Kn disk); repeatable")
     p.add_argument("--default-disk-size", default="100G", metavar="SIZE",
                    help="size of a blank disk planned for a device with no --disk (default 100G)")
-    p.add_argument("--root", metavar="DIR", help="the target root as the image ships it, read only "
-                   "(default: an empty tree)")
+    roots = p.add_mutually_exclusive_group()
+    roots.add_argument("--root", metavar="DIR", help="the target root as an unpacked tree, read only "
+                       "(default: the root partition of a --disk image, else an empty tree)")
+    roots.add_argument("--root-device", metavar="SPEC", help="the OS's root as its root= names it (a /dev path, "
+                       "LABEL=, UUID=, PARTLABEL=, PARTUUID=), read from its --disk image (default: the one "
+                       "partition or filesystem labelled 'root')")
     p.add_argument("--offline", action="store_true", help="list remote resources instead of fetching them")
     p.add_argument("--json", action="store_true", help="print one JSON document (schema: docs/plan.md)")
     p.add_argument("--verbose", action="store_true", help="also print the stages' log on standard error")
@@ -78,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from ignition.planner import report, session, text
 
-    opts = session.Options(ns.disk, default_size, ns.root, ns.offline, dict(ns.sector_size))
+    opts = session.Options(ns.disk, default_size, ns.root, ns.offline, dict(ns.sector_size), ns.root_device)
     try:
         outcome = session.plan(raw, opts, StreamSink(sys.stderr) if ns.verbose else _Quiet())
     except UsageError as e:

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ignition.config.types import Filesystem
 from ignition.errors import StageError, UsageError
 from ignition.machine import Machine
-from ignition.planner.sources import SECTOR, DiskSource, image_size, parse_size
+from ignition.planner.devices import Device, Formatted, Made, partition_node
+from ignition.planner.sources import SECTOR, DiskSource, image_size, parse_size, read_region
 from ignition.run import Runner
 from ignition.stages.disks.gpt import parse_disk
 from ignition.stages.disks.model import DiskPlan, DiskState, FsInfo, FsPlan, empty_disk
+
+__all__ = ["PlannedMachine", "partition_node"]
 from ignition.stages.disks.probe import probe_filesystem
 
 if TYPE_CHECKING:
@@ -32,51 +34,8 @@ if TYPE_CHECKING:
 LINKS = ("/dev/disk/by-partlabel/", "/dev/disk/by-partuuid/", "/dev/disk/by-label/", "/dev/disk/by-uuid/")
 MADE = ("/dev/md/", "/dev/mapper/")  # what only the disks stage makes
 UUID_AT_BOOT = "(chosen-at-boot)"
-
-
-@dataclass
-class Device:
-    """Something with contents: a disk, a partition, an array, an opened volume."""
-
-    node: str
-    size: int  # bytes (0: not known)
-    image: str | None = None  # the file holding its bytes (None: blank)
-    offset: int = 0
-    fs: FsInfo | None = None  # what the disks stage made or wiped here (None: read the bytes)
-    sector: int = SECTOR  # logical sector size in bytes
-    disk: str = ""  # for a partition: its disk's node
-    number: int = 0
-    label: str = ""  # partition label
-    guid: str = ""  # partition unique GUID ("" when chosen at boot)
-
-
-@dataclass(frozen=True)
-class Made:
-    """A device the disks stage would make: a RAID array or an opened LUKS volume."""
-
-    path: str
-    kind: str  # "raid" or "luks"
-    members: tuple[str, ...]
-    found: tuple[FsInfo, ...]  # what was on each member before
-
-
-@dataclass(frozen=True)
-class Formatted:
-    """One filesystem decision of the disks stage, with what was found."""
-
-    device: str  # resolved node
-    config_device: str
-    plan: FsPlan
-    label: str | None
-    uuid: str | None
-
-
-def partition_node(disk: str, number: int) -> str:
-    """The kernel's naming: vda -> vda1, nvme0n1 / loop0 -> nvme0n1p1 / loop0p1;
-    a by-id name -> its -partN link."""
-    if disk.startswith("/dev/disk/"):
-        return f"{disk}-part{number}"
-    return f"{disk}p{number}" if disk[-1:].isdigit() else f"{disk}{number}"
+SEALED = "not known (inside an existing LUKS volume)"
+LUKS_HEADER = 16 << 20  # LUKS2's largest metadata (2 x 4 MiB) and LUKS1's header fit
 
 
 @dataclass
@@ -94,6 +53,8 @@ class PlannedMachine(Machine):
     assumed: list[str] = field(default_factory=list)
     probed: dict[tuple[str, int, int], FsInfo] = field(default_factory=dict)
     tables: dict[str, DiskState] = field(default_factory=dict)  # each disk's table as read
+    headers: dict[str, str] = field(default_factory=dict)  # node -> copy of its LUKS header (luks_header)
+    scratch: str = ""  # a temp dir for those copies, set by the session
 
     predicts = True
 
@@ -127,7 +88,8 @@ class PlannedMachine(Machine):
         return m
 
     # --- where a path leads --------------------------------------------------
-    def _find(self, path: str) -> str | None:
+    def find(self, path: str) -> str | None:
+        """The node a path leads to on the described machine, never assuming a new disk."""
         p = os.path.normpath(path)
         if p in self.devices:
             return p
@@ -167,7 +129,7 @@ class PlannedMachine(Machine):
         return p
 
     def resolve(self, path: str) -> str | None:
-        return self._find(path) or self._assume(path)
+        return self.find(path) or self._assume(path)
 
     def wait_for_node(self, path: str, timeout: float) -> str:
         node = self.resolve(path)
@@ -193,14 +155,7 @@ class PlannedMachine(Machine):
         image = dev.image
 
         def read(lba: int, count: int) -> bytes:
-            # O_NONBLOCK: should the path have become a FIFO since it was checked, do not hang on it
-            fd = os.open(image, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-            try:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    raise UsageError(f"--disk {node}={image}: the image is no longer a regular file")
-                return os.pread(fd, count * ssz, lba * ssz)
-            finally:
-                os.close(fd)
+            return read_region(node, image, lba * ssz, count * ssz)
 
         state = parse_disk(node, ssz, total, read)
         self.tables[node] = state
@@ -212,7 +167,12 @@ class PlannedMachine(Machine):
             node = partition_node(disk.node, p.number)
             self.devices[node] = Device(node, p.size * disk.sector, disk.image, disk.offset + p.start * disk.sector,
                                         sector=disk.sector,
-                                        disk=disk.node, number=p.number, label=p.label, guid=p.guid)
+                                        disk=disk.node, number=p.number, label=p.label, guid=p.guid,
+                                        type_guid=p.type_guid.lower())
+
+    def fs(self, node: str) -> FsInfo:
+        """The signature `node` carries at this point of the plan."""
+        return self._fs(self.devices[node])
 
     def _fs(self, dev: Device) -> FsInfo:
         if dev.fs is not None:
@@ -239,12 +199,26 @@ class PlannedMachine(Machine):
         dev = self.devices.get(node or "")
         return (dev.disk, dev.number) if dev and dev.disk else None
 
+    def luks_header(self, run: Runner, node: str) -> str:
+        """A sparse copy of the device's size holding its first LUKS_HEADER bytes:
+        cryptsetup reads a header from a regular file without root, but not at an
+        offset inside one, and wants the file as large as the volume's metadata."""
+        dev = self.devices[self.resolve(node) or node]
+        if dev.image is None:
+            raise StageError(f"{node} holds no LUKS header: it is blank on the described machine")
+        if dev.node not in self.headers:
+            path = os.path.join(self.scratch, f"luks-header-{len(self.headers)}.img")
+            with open(path, "xb") as f:
+                f.write(read_region(dev.node, dev.image, dev.offset, min(dev.size, LUKS_HEADER)))
+                f.truncate(dev.size)
+            self.headers[dev.node] = path
+        return self.headers[dev.node]
+
     def luks_uuid(self, run: Runner, device: str) -> str:
-        node = self.resolve(device)
-        if any(m.kind == "luks" and node in m.members for m in self.made):
+        node = self.resolve(device) or device
+        if any(m.kind == "luks" and node in m.members and not m.reused for m in self.made):
             return UUID_AT_BOOT  # luksFormat picks it when the volume is made
-        raise StageError(f"reading the LUKS UUID of an existing volume on {device} from an image is not "
-                         "supported by ignition-plan yet")
+        return super().luks_uuid(run, self.luks_header(run, node))
 
     def has_program(self, name: str) -> bool:
         """The target's initramfs is the distribution's, which ships its helpers;
@@ -279,6 +253,14 @@ class PlannedMachine(Machine):
 
     def formatted(self, device: str, fs: Filesystem, plan: FsPlan) -> None:
         dev = self.devices[device]
+        if any(m.reused and m.path == device for m in self.made) and plan.action != "wipe":
+            if fs.wipe_filesystem:
+                plan = replace(plan, found=FsInfo(SEALED), warning="what the existing LUKS volume holds cannot "
+                               "be read without its key: whatever it is, it is destroyed")
+            else:
+                plan = replace(plan, warning="what the existing LUKS volume holds cannot be read without its key: "
+                               f"planned as empty; at boot an existing {plan.format} filesystem in it is reused "
+                               "instead, and any other fails the stage (wipeFilesystem is false)")
         self.formats.append(Formatted(device, fs.device, plan, fs.label, fs.uuid))
         if plan.action == "create":
             # A UUID not given is chosen by mkfs at boot: by-uuid cannot name it.
@@ -288,7 +270,10 @@ class PlannedMachine(Machine):
 
     def created(self, path: str, kind: str, members: tuple[str, ...]) -> None:
         found = tuple(self._fs(self.devices[m]) for m in members if m in self.devices)
-        self.made.append(Made(path, kind, members, found))
+        # The stage reads a header only to reuse the volume (anything else either
+        # formats without looking or fails).
+        reused = kind == "luks" and members[0] in self.headers
+        self.made.append(Made(path, kind, members, found, reused))
         # A new array or a freshly opened volume is planned empty: what mdadm or
         # dm-crypt shows through it cannot be read from the images.
         self.devices[path] = Device(path, 0, fs=FsInfo())

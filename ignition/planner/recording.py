@@ -1,9 +1,12 @@
-"""The runner, sysroot and fetcher of a plan: the dry-run ones, with three
-guards and one memory.
+"""The runner, sysroot and fetcher of a plan: the dry-run ones, with two
+guards, one memory and one hook.
 
 - A probe that would name a path of this machine's /dev, /sys or /proc is
   refused: the described machine answers those questions (machine.py), and a
   probe that slipped past it would read the laptop's own disks.
+- Each mount the runner records is reported (`on_mount`) the moment the mount
+  stage makes it, so the target's tree (trees.py) shows that filesystem from
+  then on, as the stage's next mount path check sees it at boot.
 - The sysroot keeps the bytes each planned write would put in the root, so
   the report can say what the preset file enables rather than guess it.
 - With --offline, a remote resource is not fetched: it is listed, and planned
@@ -13,11 +16,11 @@ guards and one memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ignition import redact
+from ignition import distro, redact
 from ignition.errors import StageError
 from ignition.log import Logger
 from ignition.plan import Plan
@@ -40,6 +43,7 @@ class PlanRunner(RecordingRunner):
     def __init__(self, logger: Logger, plan: Plan) -> None:
         super().__init__(logger, plan)
         self.probes: list[tuple[str, ...]] = []  # every probe that ran, for the tests
+        self.on_mount: Callable[[Sequence[str]], None] | None = None  # told of each recorded mount
 
     def run(
         self,
@@ -58,8 +62,11 @@ class PlanRunner(RecordingRunner):
                 raise StageError(f"planning would have to look at {host[0]} with {os.path.basename(argv[0])}, "
                                  "which ignition-plan cannot read from an image yet")
             self.probes.append(tuple(argv))
-        return super().run(argv, input=input, probe=probe, check=check, env=env, timeout=timeout,
-                           secret_input=secret_input)
+        res = super().run(argv, input=input, probe=probe, check=check, env=env, timeout=timeout,
+                          secret_input=secret_input)
+        if not probe and self.on_mount is not None and argv[0] == distro.tool("mount"):
+            self.on_mount(argv)
+        return res
 
 
 class PlanSysroot(DryRunSysroot):

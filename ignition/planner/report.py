@@ -39,22 +39,27 @@ def _part(p: PartInfo, action: str, ssz: int) -> dict[str, Any]:
             "guid": p.guid.lower(), "action": action}
 
 
+def _action(p: PartInfo, changed: bool, other: list[PartInfo], gone: str) -> str:
+    """What happens to a partition of one side of the plan (before or after), seen
+    from the other: `keep` when the plan leaves it alone or its sectors are a
+    partition on the other side too (whatever the entry's number: the data stays),
+    `resize` when the other side has its number at the same start, else `gone`
+    ("delete" for a partition before, "create" for one after)."""
+    if not changed or any((o.start, o.size) == (p.start, p.size) for o in other):
+        return "keep"
+    same = next((o for o in other if o.number == p.number), None)
+    return "resize" if same is not None and same.start == p.start else gone
+
+
 def _disk(m: PlannedMachine, plan: DiskPlan, destroys: list[str]) -> dict[str, Any]:
     ssz = plan.before.sector_size
     after = {p.number: p for p in plan.after}
     created = {c.number for c in plan.creates}
     lost = m.lost.get(plan.device, {})
-    # Sectors that are a partition again after the plan keep their data, whatever the entry's number.
-    again = {(p.start, p.size) for p in plan.after}
     before = []
     for p in plan.before.partitions:
+        action = _action(p, p.number in plan.deletes or plan.wipe_table, list(plan.after), "delete")
         a = after.get(p.number)
-        if (p.number not in plan.deletes and not plan.wipe_table) or (p.start, p.size) in again:
-            action = "keep"
-        elif a is not None and a.start == p.start:
-            action = "resize"
-        else:
-            action = "delete"
         row = _part(p, action, ssz)
         fs = lost.get(p.number, FsInfo())
         if action == "delete":
@@ -69,18 +74,9 @@ def _disk(m: PlannedMachine, plan: DiskPlan, destroys: list[str]) -> dict[str, A
                             f"{size_text(p.size * ssz)} to {size_text(a.size * ssz)}: what lies past its new end "
                             "is cut off")
         before.append(row)
-    was = {(p.start, p.size) for p in plan.before.partitions}
     rows = []
-    old = {p.number: p for p in plan.before.partitions}
     for p in plan.after:
-        o = old.get(p.number)
-        if p.number not in created or (p.start, p.size) in was:
-            action = "keep"
-        elif o is not None and o.start == p.start:
-            action = "resize"
-        else:
-            action = "create"
-        row = _part(p, action, ssz)
+        row = _part(p, _action(p, p.number in created, list(plan.before.partitions), "create"), ssz)
         row["node"] = partition_node(plan.device, p.number)
         rows.append(row)
     src = m.sources.get(plan.device)
@@ -129,10 +125,11 @@ def _made(m: PlannedMachine, kind: str, destroys: list[str]) -> list[dict[str, A
         if made.kind != kind:
             continue
         for member, fs in zip(made.members, made.found, strict=False):
-            if fs.type:
+            if fs.type and not made.reused:
                 destroys.append(f"{made.path}: {'RAID' if kind == 'raid' else 'LUKS'} over {member} "
                                 f"destroys {fs_text(fs)}")
-        out.append({"path": made.path, "members": list(made.members), "found": [_fs_json(f) for f in made.found]})
+        out.append({"path": made.path, "members": list(made.members), "found": [_fs_json(f) for f in made.found],
+                    "action": "reuse" if made.reused else "create"})
     return out
 
 
@@ -162,6 +159,8 @@ def build(out: Outcome, source: str) -> dict[str, Any]:
         "stages": [{"name": s.name, "ran": s.ran, "steps": entries.steps(recorded[s.entries])} for s in out.stages],
         "disks": disks, "raid": raid, "luks": luks, "filesystems": fss,
         "mounts": entries.mounts(by_stage.get("mount", []), root, m),
+        "trees": [{"path": t.path, "device": t.device, "node": t.node, "format": t.format,
+                   "contents": t.contents, "why": t.why, "entries": t.entries} for t in out.trees.trees],
         "files": files, "users": passwd["users"], "groups": passwd["groups"], "units": units,
         "kernelArguments": entries.kernel_args(by_stage.get("kargs", [])),
         "unfetched": [{"url": u, "hash": h} for u, h in out.unfetched],

@@ -23,6 +23,7 @@ from ignition.log import Logger, Sink
 from ignition.plan import Plan
 from ignition.planner.machine import PlannedMachine
 from ignition.planner.recording import OfflineFetcher, PlanRunner, PlanSysroot
+from ignition.planner.trees import TargetTrees
 from ignition.providers.file import FileProvider
 from ignition.resources.fetcher import Fetcher
 from ignition.state import State
@@ -30,14 +31,6 @@ from ignition.state import State
 FETCH = "fetch-offline/fetch"
 STAGES = ("kargs", "disks", "mount", "files", "umount")
 PLATFORM = "file"
-
-# What useradd-like planning reads from a root that has none of its own.
-MINIMAL_ETC = {
-    "passwd": "root:x:0:0:root:/root:/bin/sh\n",
-    "group": "root:x:0:\n",
-    "shadow": "root:*:1::::::\n",
-    "gshadow": "root:*::\n",
-}
 
 
 @dataclass(frozen=True)
@@ -49,6 +42,7 @@ class Options:
     root: str | None = None  # the target root as the image ships it (read only)
     offline: bool = False
     sectors: dict[str, int] = field(default_factory=dict)  # device -> logical sector size
+    root_device: str | None = None  # the device the OS's root= names (trees.py)
 
 
 @dataclass
@@ -72,22 +66,24 @@ class Outcome:
     error: str | None  # the one line the first boot would print
     unfetched: list[tuple[str, str]]
     root_given: bool
+    trees: TargetTrees
     configs: list[tuple[str, str, bool]] = field(default_factory=list)  # (kind, redacted source, referenced)
 
 
-def _empty_root(path: str) -> str:
-    etc = os.path.join(path, "etc")
-    os.makedirs(etc)
-    for name, text in MINIMAL_ETC.items():
-        with open(os.path.join(etc, name), "w", encoding="ascii") as f:
-            f.write(text)
-    return path
+def _workspace_parent() -> str | None:
+    """$TMPDIR when set; else the session's own tmpfs ($XDG_RUNTIME_DIR): the
+    copy of an image's root is thousands of small files, which a disk-backed
+    /tmp makes ten times slower to write and remove; else tempfile's default."""
+    if os.environ.get("TMPDIR"):
+        return None
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    return runtime if runtime.startswith("/") and os.path.isdir(runtime) and os.access(runtime, os.W_OK) else None
 
 
 @contextmanager
 def workspace(raw: bytes, root: str | None) -> Iterator[tuple[Environment, Paths, str]]:
     """The environment pointing only inside a fresh temp dir, its Paths, and the root."""
-    with tempfile.TemporaryDirectory(prefix="ignition-plan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ignition-plan-", dir=_workspace_parent()) as tmp:
         def inside(*names: str) -> str:
             return os.path.join(tmp, *names)
 
@@ -105,7 +101,9 @@ def workspace(raw: bytes, root: str | None) -> Iterator[tuple[Environment, Paths
                           networkd_leases_dir=inside("leases"))
         paths = Paths(inside("run", "ignition.json"), inside("run", "ignition", "state"),
                       inside("run", "ignition", "neednet"))
-        yield env, paths, root if root is not None else _empty_root(inside("root"))
+        os.mkdir(inside("root"))  # trees.py fills it once the disks stage has decided
+        os.mkdir(inside("scratch"))
+        yield env, paths, root if root is not None else inside("root")
 
 
 def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
@@ -117,7 +115,11 @@ def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
     machine = PlannedMachine.build(runner, opts.disks, opts.default_size, opts.sectors)
     with workspace(raw, opts.root) as (env, paths, root):
         sysroot = PlanSysroot(root, the_plan)
-        out = Outcome(the_plan, machine, sysroot, [], None, None, [], opts.root is not None)
+        scratch = os.path.join(os.path.dirname(env.config_file), "scratch")
+        machine.scratch = scratch
+        trees = TargetTrees(machine, runner, root, scratch, opts.root, opts.root_device)
+        runner.on_mount = trees.mounted
+        out = Outcome(the_plan, machine, sysroot, [], None, None, [], opts.root is not None, trees)
         fetchers = Fetchers(logger, offline=opts.offline)
         pctx = ProviderContext(PLATFORM, logger, runner, fetchers.provider(120.0), env, 120.0, True)
         start = len(the_plan.entries)
@@ -141,6 +143,8 @@ def plan(raw: bytes, opts: Options, sink: Sink) -> Outcome:
         state = State()
         available = registry.stages()
         for name in STAGES:
+            if name == "mount":
+                trees.choose_root(config)  # what the OS's initrd mounts at /sysroot before this stage
             stage = available.get(name)()
             start = len(the_plan.entries)
             ctx = StageContext(config, sysroot, runner, fetcher, state, PLATFORM, logger, env, paths,

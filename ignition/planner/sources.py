@@ -26,6 +26,18 @@ def parse_size(text: str) -> int:
     return size
 
 
+def read_region(device: str, image: str, offset: int, count: int) -> bytes:
+    """`count` bytes at `offset` of the image file of `device`."""
+    # O_NONBLOCK: should the path have become a FIFO since it was checked, do not hang on it
+    fd = os.open(image, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"--disk {device}={image}: the image is no longer a regular file")
+        return os.pread(fd, count, offset)
+    finally:
+        os.close(fd)
+
+
 def image_size(device: str, path: str) -> int:
     """The size of the image file `path`, refusing anything but a regular file
     (a FIFO would block, a device would be the laptop's own)."""

@@ -56,8 +56,19 @@ def _fs(f: dict[str, Any]) -> str:
     return line + (f"\n    warning: {f['warning']}" if f.get("warning") else "")
 
 
+_CONTENTS = {"read": "read from the image", "new": "a new filesystem", "empty": "empty",
+             "unknown": "CONTENTS NOT KNOWN", "directory": "the --root directory", "minimal": "assumed"}
+
+
+def _tree(t: dict[str, Any]) -> str:
+    where = t["node"] if t["node"] and t["node"] == t["device"] else (
+        f"{t['device']} ({t['node']})" if t["node"] else t["device"] or "no device")
+    count = f", {t['entries']} nodes" if t["entries"] else ""
+    return f"  tree {t['path']}: {where}, {_CONTENTS[t['contents']]}{count} ({t['why']})"
+
+
 def _files(doc: dict[str, Any]) -> list[str]:
-    lines = []
+    lines = [_tree(t) for t in doc["trees"]]
     for u in doc["groups"]:
         lines.append(f"  group {u['name']}: {u['action']}")
     for u in doc["users"]:
@@ -102,7 +113,9 @@ def _stage(doc: dict[str, Any], stage: dict[str, Any]) -> list[str]:
         for r in doc["raid"]:
             lines.append(f"  RAID array {r['path']} over {', '.join(r['members'])}")
         for v in doc["luks"]:
-            lines.append(f"  LUKS volume {v['path']} on {', '.join(v['members'])}")
+            how = (": reuse the existing volume (the keyFile is tried at boot; what it holds is not known "
+                   "without its key)") if v["action"] == "reuse" else ""
+            lines.append(f"  LUKS volume {v['path']} on {', '.join(v['members'])}{how}")
         lines += [_fs(f) for f in doc["filesystems"]]
     elif name == "mount":
         for mt in doc["mounts"]:

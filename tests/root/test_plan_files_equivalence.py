@@ -140,3 +140,58 @@ def test_plan_lists_what_the_files_stage_writes(name: str, config: dict[str, Any
         assert doc["result"]["error"] in res.log
         return
     assert check(doc, pristine, boot / "root") == [], res.log
+
+
+def _image_of(tree: Path, work: Path) -> Path:
+    """A disk image whose partition 1 'root' (at 1 MiB) is an ext4 holding `tree`, as
+    distributions build root images (mkfs.ext4 -d, no mount)."""
+    (tree / "lost+found").mkdir(mode=0o700, exist_ok=True)  # what mkfs.ext4 adds: in the pristine tree too
+    img = work / "disk.img"
+    with open(img, "wb") as f:
+        f.truncate(IMAGE_MIB << 20)
+    subprocess.run(["sfdisk", "--quiet", str(img)], input=f"label: gpt\nstart=2048, size={(IMAGE_MIB - 2) * 2048}, "
+                   "name=root\n".encode(), check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), "-E", "offset=1048576", str(img),
+                    f"{IMAGE_MIB - 2}M"], check=True, capture_output=True)
+    return img
+
+
+IMAGE_MIB = 48
+
+
+@pytest.mark.parametrize(("name", "config", "setup"), CASES + NEGATIVE, ids=[c[0] for c in CASES + NEGATIVE])
+def test_plan_against_an_image_root_lists_what_the_files_stage_writes_into_it(
+        name: str, config: dict[str, Any], setup: Callable[[Path], None] | None, work: Path) -> None:
+    """The same, with the root read from a disk image (debugfs) instead of --root; the boot's
+    files stage then runs on that filesystem mounted from a loop device, as the initrd mounts it."""
+    pristine = work / "pristine"
+    make_base_tree(pristine)
+    if setup:
+        setup(pristine)
+    img = _image_of(pristine, work)
+    path = work / "plan.ign"
+    path.write_text(json.dumps(config))
+    p = subprocess.run([PLAN, "--json", str(path), "--disk", f"/dev/vda={img}"], capture_output=True, text=True,
+                       check=False)
+    assert p.returncode in (0, 1), p.stderr
+    rc, doc = p.returncode, json.loads(p.stdout)
+    assert [(t["path"], t["contents"]) for t in doc["trees"]][:1] == [("/", "read")]
+    boot = work / "boot"
+    (boot / "root").mkdir(parents=True)
+    loop = subprocess.run(["losetup", "--find", "--show", "--offset", "1048576", "--sizelimit",
+                           str((IMAGE_MIB - 2) << 20), str(img)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        subprocess.run(["mount", loop, str(boot / "root")], check=True)
+        try:
+            res = run_stages(OURS, boot, config, ["fetch-offline", "files"])
+            assert (rc == 1) == (res.rc != 0), \
+                f"plan exit {rc} ({doc['result']['error']}), boot exit {res.rc}:\n{res.log}"
+            if rc == 1:
+                assert doc["result"]["error"] in res.log
+                return
+            assert check(doc, pristine, boot / "root") == [], res.log
+        finally:
+            subprocess.run(["umount", str(boot / "root")], check=True)
+    finally:
+        subprocess.run(["losetup", "--detach", loop], check=True)

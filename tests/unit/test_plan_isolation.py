@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ignition.planner.cli import main
-from tests.unit.planimages import image
+from tests.unit.planimages import ext4_from, image, os_tree, sh
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.ign"
 HARMLESS = {"/dev/null", "/dev/urandom", "/dev/random"}
@@ -50,12 +50,29 @@ def _opens(trace: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _os_image(shared: Path) -> Path:
+    """Partition 1 'root' (ext4 holding an OS tree), 2 'B' (ext4 DATA), 3 'secret' (a LUKS2 volume)."""
+    img = image(shared / "disk.img", 64, [(1, 10, "root"), (11, 10, "B"), (21, 20, "secret")], [(11, 10, "DATA")])
+    ext4_from(img, 1, 10, "os", os_tree(shared / "tree"))
+    vol = shared / "vol.img"
+    with open(vol, "wb") as f:
+        f.truncate(20 << 20)
+    (shared / "key").write_text("k")
+    sh("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations",
+       "1000", "--key-file", str(shared / "key"), str(vol))
+    sh("dd", f"if={vol}", f"of={img}", "bs=1M", "seek=21", "conv=notrunc,sparse", "status=none")
+    return img
+
+
 @pytest.mark.allow_subprocess
 def test_as_an_unprivileged_user_no_device_is_opened_and_nothing_is_left(shared: Path) -> None:
-    img = image(shared / "disk.img", 64, [(1, 10, "A"), (11, 10, "B")], [(11, 10, "DATA")])
+    # The image's root is read with debugfs and its LUKS header with cryptsetup: as a normal user too.
+    img = _os_image(shared)
     config = shared / "c.ign"
     demo = json.loads(DEMO.read_text())
-    demo["storage"]["disks"][0]["partitions"] = [{"number": 3, "label": "demo-data", "sizeMiB": 0}]
+    demo["storage"]["disks"][0]["partitions"] = [{"number": 4, "label": "demo-data", "sizeMiB": 0}]
+    demo["storage"]["luks"] = [{"name": "vault", "device": "/dev/disk/by-partlabel/secret",
+                                "keyFile": {"source": "data:,k"}}]
     config.write_text(json.dumps(demo))
     config.chmod(0o644)
     tmp = shared / "tmp"
@@ -72,7 +89,9 @@ def test_as_an_unprivileged_user_no_device_is_opened_and_nothing_is_left(shared:
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert [(d["device"], d["source"]) for d in doc["machine"]["disks"]] == [("/dev/vda", "image")]
-    assert [r["action"] for r in doc["disks"][0]["after"]] == ["keep", "keep", "create"]
+    assert [r["action"] for r in doc["disks"][0]["after"]] == ["keep", "keep", "keep", "create"]
+    assert [(t["path"], t["contents"]) for t in doc["trees"]] == [("/", "read"), ("/var/lib/demo", "new")]
+    assert [(v["path"], v["action"]) for v in doc["luks"]] == [("/dev/mapper/vault", "reuse")]
     assert list(tmp.iterdir()) == [], "the plan's temp dir was left behind"
     if strace:
         opens = _opens(trace)

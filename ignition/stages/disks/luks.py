@@ -172,7 +172,8 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
     if found.type != "crypto_LUKS":
         raise StageError(f"LUKS volume {luks.name}: {luks.device} holds {found.type} and wipeVolume is false; "
                          "volume is not of the correct type: set wipeVolume: true to reformat it")
-    is2 = ctx.run.run([distro.tool("cryptsetup"), "isLuks", "--type", "luks2", node], probe=True, check=False)
+    header = ctx.machine.luks_header(ctx.run, node)
+    is2 = ctx.run.run([distro.tool("cryptsetup"), "isLuks", "--type", "luks2", header], probe=True, check=False)
     if is2.returncode != 0:
         raise StageError(f"LUKS volume {luks.name}: {luks.device} is a LUKS1 volume; only LUKS2 is supported: "
                          "set wipeVolume: true to reformat it")
@@ -183,9 +184,9 @@ def check_existing(ctx: StageContext, lk: LuksKey, node: str) -> str:
         why.append("no keyFile is given, so its key cannot be known")
     if luks.label is not None and found.label != luks.label:
         why.append(f"label {found.label!r}, wanted {luks.label!r}")
-    if luks.uuid and luks_uuid(ctx, node).lower() != luks.uuid.lower():
+    if luks.uuid and luks_uuid(ctx, header).lower() != luks.uuid.lower():
         why.append(f"UUID differs from {luks.uuid}")
-    if bool(luks.discard) != ("allow-discards" in _luks_dump_flags(ctx, node)):
+    if bool(luks.discard) != ("allow-discards" in _luks_dump_flags(ctx, header)):
         why.append("discard differs")
     if why:
         raise StageError(f"LUKS volume {luks.name}: {luks.device} is an existing LUKS2 volume that does not "
