@@ -18,7 +18,6 @@ resources path: Ignition reads it as an unexpected EOF and does not retry.
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -26,6 +25,8 @@ from ignition.errors import FetchError
 from ignition.resources import stream
 
 if TYPE_CHECKING:
+    import http.client
+
     import requests
 
 
@@ -84,6 +85,8 @@ def read_http_client(resp: http.client.HTTPResponse, source: str) -> bytes:
     """The body of an http.client response (scoped IPv6, Scaleway's port).
     read(n) returns short at EOF without complaint; what Content-Length
     still expected is left in resp.length."""
+    import http.client  # only the providers that talk http.client pay for it (not every stage's start)
+
     try:
         data = read_capped(resp.read, source, _declared(resp.getheader("Content-Length")))
     except http.client.IncompleteRead as e:
