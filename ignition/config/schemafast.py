@@ -19,7 +19,7 @@ For anything else (a schema keyword it does not know, a key that only
 matches case-insensitively, a value of the wrong type, a missing required
 key, a Python type JSON cannot produce) `check` returns None and the parser
 runs the three walks as before: jsonschema stays the authority on every
-config that has a problem. tests/unit/test_schemafast.py compares both on
+config that has a problem. tests/unit/test_validator_fastpath.py compares both on
 generated configs.
 """
 
