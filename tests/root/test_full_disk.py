@@ -10,6 +10,8 @@ point and device), with no temp file left and the appended-to file as it was.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import os
 import shutil
 import subprocess
@@ -102,15 +104,29 @@ def data_url(size: int) -> str:
     return "data:," + "a" * size
 
 
-def test_append_onto_a_full_filesystem(work: Path, small_var: Path) -> None:
-    """A 2 MiB fragment with 3 MiB free: staging it fits, appending it does
-    not. One line naming storage.files.0, the file, the mount point and the
-    device; the file keeps its old bytes, the staged fragment is gone."""
+def gzip_data_url(size: int) -> str:
+    return "data:;base64," + base64.b64encode(gzip.compress(b"a" * size, mtime=0)).decode()
+
+
+# A fragment of 2 MiB either way. Plain data: URL bytes are appended from
+# memory (they are no more than the config holding them): 1 MiB free is too
+# little. A gzip fragment is staged on the target first: with 3 MiB free the
+# staged copy fits and the append after it does not.
+FRAGMENTS = {"inline": ({"source": data_url(2 * MIB)}, 1 * MIB),
+             "staged": ({"source": gzip_data_url(2 * MIB), "compression": "gzip"}, 3 * MIB)}
+
+
+@pytest.mark.parametrize("kind", FRAGMENTS)
+def test_append_onto_a_full_filesystem(work: Path, small_var: Path, kind: str) -> None:
+    """A 2 MiB fragment that does not fit. One line naming storage.files.0,
+    the file, the mount point and the device; the file keeps its old bytes,
+    no staged fragment is left."""
+    fragment, free = FRAGMENTS[kind]
     log = small_var / "log.txt"
     log.write_bytes(b"old line\n")
-    fill(small_var, leave=3 * MIB)
+    fill(small_var, leave=free)
     config: dict[str, Any] = {"ignition": {"version": "3.3.0"}, "storage": {"files": [
-        {"path": "/var/log.txt", "overwrite": False, "append": [{"source": data_url(2 * MIB)}]}]}}
+        {"path": "/var/log.txt", "overwrite": False, "append": [fragment]}]}}
     run = run_stages(OURS, work, config, STAGES)
     assert run.rc == 1, run.log[-3000:]
     line = critical(run.log)
