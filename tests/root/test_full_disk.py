@@ -116,14 +116,16 @@ FRAGMENTS = {"inline": ({"source": data_url(2 * MIB)}, 1 * MIB),
              "staged": ({"source": gzip_data_url(2 * MIB), "compression": "gzip"}, 3 * MIB)}
 
 
+@pytest.mark.parametrize("existing", [True, False], ids=["existing", "new"])
 @pytest.mark.parametrize("kind", FRAGMENTS)
-def test_append_onto_a_full_filesystem(work: Path, small_var: Path, kind: str) -> None:
+def test_append_onto_a_full_filesystem(work: Path, small_var: Path, kind: str, existing: bool) -> None:
     """A 2 MiB fragment that does not fit. One line naming storage.files.0,
-    the file, the mount point and the device; the file keeps its old bytes,
-    no staged fragment is left."""
+    the file, the mount point and the device; an existing file keeps its old
+    bytes, a file the append made is gone again, no staged fragment is left."""
     fragment, free = FRAGMENTS[kind]
     log = small_var / "log.txt"
-    log.write_bytes(b"old line\n")
+    if existing:
+        log.write_bytes(b"old line\n")
     fill(small_var, leave=free)
     config: dict[str, Any] = {"ignition": {"version": "3.3.0"}, "storage": {"files": [
         {"path": "/var/log.txt", "overwrite": False, "append": [fragment]}]}}
@@ -134,7 +136,10 @@ def test_append_onto_a_full_filesystem(work: Path, small_var: Path, kind: str) -
     assert f"no space left on the filesystem mounted at {small_var} (device {loop_device(small_var)}, " in line
     assert "while appending to /var/log.txt" in line
     assert "internal error" not in run.log and "Traceback" not in run.log
-    assert log.read_bytes() == b"old line\n"
+    if existing:
+        assert log.read_bytes() == b"old line\n"
+    else:
+        assert not log.exists()
     assert temp_files(work / "root") == []
 
 

@@ -142,8 +142,13 @@ def _file(ctx: StageContext, e: Entry, f: File, got: Fetched, created: list[str]
             root.chown(f.path, uid, gid)
         if f.mode is not None:
             root.chmod(f.path, f.mode)
-    for fragment in got.appends:
-        root.append_staged(f.path, fragment)
+    try:
+        for fragment in got.appends:
+            root.append_staged(f.path, fragment)
+    except BaseException:
+        if kind is None:  # this node made the file: a failed node leaves nothing behind
+            root.remove_all(f.path)
+        raise
     return created[:1] or [f.path]
 
 
