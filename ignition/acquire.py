@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ignition.config.merge import merge
 from ignition.config.types import Config, config_from_dict, config_to_dict
+from ignition.digest import sha512_hex
 from ignition.errors import ConfigError, FetchError
+from ignition.record import record
 from ignition.state import FetchedConfig
 
 # acquire() runs in the fetch stages only; the others need layer() and
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 EMPTY = {"ignition": {"version": "3.6.0"}}
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Acquired:
     """The user config a fetch stage acquired, and where it and its references came from."""
 
@@ -40,7 +41,7 @@ class Acquired:
     fetched: tuple[FetchedConfig, ...]
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Base:
     """The merged base configs (base.d, base.platform.d) and where they came from."""
 
@@ -131,9 +132,7 @@ def acquire(ctx: ProviderContext, provider: Provider, *, fetchers: Fetchers | No
     if raw is None:
         ctx.logger.info("no config was provided; provisioning with an empty config")
         return Acquired(empty_config(), ())
-    import hashlib  # OpenSSL's set-up only when something is hashed
-
-    ctx.logger.debug(f"parsing config with SHA512: {hashlib.sha512(raw).hexdigest()}")
+    ctx.logger.debug(f"parsing config with SHA512: {sha512_hex(raw)}")
     try:
         parsed = parse(raw)
     except EmptyConfig:

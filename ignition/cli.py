@@ -13,7 +13,6 @@ from typing import Any, NoReturn
 
 from ignition import __version__, startup
 from ignition.exits import EXIT_OK, EXIT_USAGE
-from ignition.paths import Paths
 
 # Start-up is paid by every stage (a new process each): this module imports only
 # what parsing the flags needs; the engine and the stage code load in main(),
@@ -48,6 +47,8 @@ class CommandLine:
     dataclass machinery is a measurable part of a stage's start-up.)"""
 
     def __init__(self) -> None:
+        from ignition.paths import Paths  # not at import: see main()
+
         self.help = False
         self.platform = ""
         self.stage = ""
@@ -169,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:  # called in a longer-lived process: its collector is its own
         return _main(argv)
     running = startup.pause()  # until engine.run has set up the stage (see startup.py)
+    startup.defer("inspect")  # before anything imports dataclasses (see startup.py)
     try:
         return _main(argv)
     finally:
@@ -188,6 +190,7 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"ignition: '--{flag}' must be provided\nRun 'ignition -help' for the flags.\n")
             return EXIT_USAGE
     from ignition import engine
+    from ignition.paths import Paths
 
     opts = engine.Options(
         platform=ns.platform,
@@ -202,11 +205,32 @@ def _main(argv: Sequence[str] | None) -> int:
     return engine.run(opts)
 
 
+def _help_formatter(prog: str) -> Any:
+    """argparse's formatter at the terminal's width, found as shutil finds it but
+    without importing shutil (with bz2 and lzma: ~4 ms of every start, since
+    argparse makes a formatter for each argument added)."""
+    import argparse
+    import os
+
+    try:
+        width = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        width = 0
+    if width <= 0:
+        try:
+            width = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            width = 0
+    return argparse.HelpFormatter(prog, width=(width or 80) - 2)
+
+
 def validate_main(argv: Sequence[str] | None = None) -> int:
     """`ignition-validate FILE|-`: print the report; exit 1 on any error."""
     import argparse
 
     running = startup.pause() if argv is None else None  # a new process: see startup.py
+    if argv is None:
+        startup.defer("inspect")  # before anything imports dataclasses (see startup.py)
     try:
         from ignition.config.parse import parse
         from ignition.errors import ConfigError
@@ -216,7 +240,8 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
             startup.restore(running)
 
     p = argparse.ArgumentParser(prog="ignition-validate", allow_abbrev=False,
-                                description="Validate an Ignition config without applying it.")
+                                description="Validate an Ignition config without applying it.",
+                                formatter_class=_help_formatter)
     p.add_argument("config", help="the config file, or - for standard input")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-version", "--version", action="version",

@@ -3,11 +3,12 @@ state, which the engine saves after a successful stage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from ignition.machine import HOST, Machine
 from ignition.paths import Paths
+from ignition.record import record
 
 # Only for the annotations: a stage imports what it uses, and the start-up of
 # one that uses little (kargs, umount) stays small.
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Paths", "ProviderContext", "StageContext"]
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class ProviderContext:
     """What a provider needs to find the machine's config; there is no config
     yet at that point."""
@@ -38,7 +39,7 @@ class ProviderContext:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class StageContext:
     """What a stage works with: the config, the target root, the runner, the fetcher, the state and the log."""
 

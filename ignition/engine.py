@@ -5,7 +5,7 @@ Ignition's exit codes: 0 ok, 1 stage failed, 2 usage, 3 setup."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, TextIO
 
 from ignition import __version__, acquire, registry, startup
@@ -15,6 +15,7 @@ from ignition.exits import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 from ignition.log import Logger, Sink, default_sink
 from ignition.machine import HOST, Machine
 from ignition.paths import Paths
+from ignition.record import record
 
 # What only some runs need (a dry run, a fetch stage, an internal error) is
 # imported where it is used: every stage is a new process and pays for each
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_SETUP", "EXIT_USAGE", "Options", "run"]
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Options:
     """One run of `ignition`, as its flags say."""
 
@@ -179,8 +180,8 @@ def _config(stage: Stage, provider: Provider, opts: Options, pctx: ProviderConte
 
     from ignition.render import log_fetched
 
-    for record in base.fetched:
-        log_fetched(pctx.logger, record)
+    for fetched in base.fetched:
+        log_fetched(pctx.logger, fetched)
     got = acquire.acquire(pctx, provider, fetchers=fetchers, base=base.config)
     st.fetched_configs = list(base.fetched) + list(got.fetched)
     data = acquire.cache_bytes(got.config)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from ignition.record import record
 
 FW_CFG_CONFIG = "/sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config"
 METADATA_URL_PREFIX = "IGNITION_METADATA_URL_"
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Environment:
     """Where the machine's inputs are: paths and URLs, overridable by IGNITION_* variables."""
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 
 from ignition import redact
 from ignition.config.types import Config, Proxy, Resource, Timeouts
 from ignition.errors import FetchError
 from ignition.log import Logger
+from ignition.record import record
 from ignition.resources.fetcher import Fetcher
 
 if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # requests is imported only when something is fetched over HT
     from ignition.resources.tls import CABundle
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Settings:
     """What a config says about fetching: the part of it a Fetcher is built from."""
 
@@ -37,7 +38,7 @@ class Settings:
         return cls(ign.timeouts, ign.proxy, ign.security.tls.certificate_authorities)
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class LazyFetcher(Fetcher):
     """A Fetcher whose HTTP client is made by `factory` on first use, so a stage that
     fetches nothing over HTTP neither imports requests nor decodes CA bundles."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from ignition.record import record
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Paths:
     """Files outside the target that stages share (Ignition's flags)."""
 

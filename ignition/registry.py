@@ -4,12 +4,12 @@ only when asked for, so `ignition -stage files` never imports the disk code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ignition import entrypoints
 from ignition.entrypoints import EntryPoint
 from ignition.errors import SetupError, UsageError
+from ignition.record import record
 
 STAGE_GROUP = "ignition.stages"
 PROVIDER_GROUP = "ignition.providers"
@@ -24,7 +24,7 @@ MISSING_METADATA_FIX = (
 )
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Registry:
     """The plugins of one entry-point group (stages or platforms), loaded on demand."""
 

@@ -26,15 +26,17 @@ MAX_DEPTH are refused; Ignition recurses without a limit.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from ignition import SPEC_VERSION, redact
 from ignition.config.merge import merge
 from ignition.config.types import Config, Resource
+from ignition.digest import sha512_hex
 from ignition.errors import ConfigError, FetchError
 from ignition.fetchsettings import Fetchers, LazyFetcher, Settings
 from ignition.log import MSG_CONFIG_FETCHED, Logger
+from ignition.record import record
 from ignition.state import FetchedConfig
 
 if TYPE_CHECKING:  # concurrent.futures (and logging behind it) only when a merge list is fetched
@@ -91,7 +93,7 @@ class Prefetch:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Renderer:
     """Renders a config's merge and replace references, depth first, into one config."""
 
@@ -168,13 +170,11 @@ class Renderer:
             raise _about(e, ref) from e
 
     def _parse(self, raw: bytes, ref: Resource, how: str) -> Config:
-        import hashlib  # OpenSSL's set-up only when something is hashed
-
         from ignition.config.parse import EmptyConfig, parse  # the validator loads only when needed
 
         shown = redact.url(str(ref.source))
         self.logger.debug(f"fetched referenced config ({how}) {shown} with SHA512: "
-                          f"{hashlib.sha512(raw).hexdigest()}")
+                          f"{sha512_hex(raw)}")
         try:
             parsed = parse(raw)
         except EmptyConfig as e:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ignition.errors import CommandError
+from ignition.record import record
 
 # subprocess and shlex load with the first command: a stage with nothing to
 # run (kargs, umount on most configs) starts without them.
@@ -54,7 +54,7 @@ def check_argv(argv: Sequence[str]) -> None:
                                "which no program can receive: remove it from the config".encode())
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Result:
     """A finished command: its argv, exit code and output."""
 

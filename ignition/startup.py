@@ -9,11 +9,46 @@ back on: a big config still has its cycles collected. About a tenth of a
 stage's start-up. Only a command started as a new process does this (the
 console scripts, `python -m ignition`): freezing in a longer-lived process,
 a test run, would keep its uncollected garbage for good.
+
+Modules imported for one rarely used function are deferred: `defer(name)`
+puts a stand-in into sys.modules that imports the real module the first time
+any attribute of it is read. `dataclasses` imports `inspect` (with ast,
+tokenize, dis and linecache: about 3 ms of every stage's start) only to make
+a docstring for a class that has none; our classes have one.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
+import types
+from _thread import RLock
+
+_load_lock = RLock()
+
+
+class Deferred(types.ModuleType):
+    """Stands in sys.modules for a module nobody has used yet."""
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(load(self.__name__), attr)
+
+
+def defer(name: str) -> None:
+    """Load the module `name` on first use rather than on import (a no-op once it is loaded)."""
+    if name not in sys.modules:
+        sys.modules[name] = Deferred(name)
+
+
+def load(name: str) -> types.ModuleType:
+    """The real module `name`, imported now if only its stand-in was (thread-safe)."""
+    with _load_lock:
+        module = sys.modules.get(name)
+        if isinstance(module, Deferred) or module is None:
+            sys.modules.pop(name, None)
+            __import__(name)
+            module = sys.modules[name]
+        return module
 
 
 def pause() -> bool:

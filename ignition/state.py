@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ignition.errors import SetupError
+from ignition.record import record
 from ignition.tmpfile import mkstemp
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class FetchedConfig:
     """A config a fetch stage used, as the result file reports it."""
 
@@ -25,7 +26,7 @@ class FetchedConfig:
     referenced: bool  # reached through ignition.config.merge/replace
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class State:
     """What one stage leaves for the later ones (Ignition's state file)."""
 
@@ -103,4 +104,13 @@ def write_private(path: str, data: bytes, mode: int) -> None:
 
 
 def save(path: str, state: State) -> None:
-    write_private(path, json.dumps(state.to_json(), indent=1).encode() + b"\n", 0o600)
+    """Write the state unless the file already holds exactly this (most stages
+    change nothing; a write is a temp file, an fsync and a rename)."""
+    data = json.dumps(state.to_json(), indent=1).encode() + b"\n"
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(data) + 1) == data and os.fstat(f.fileno()).st_mode & 0o7777 == 0o600:
+                return
+    except OSError:
+        pass  # no file yet (or unreadable): write it
+    write_private(path, data, 0o600)

@@ -6,16 +6,18 @@ otherwise (only where the spec's spelling is not plain camelCase, e.g. `sizeMiB`
 """
 
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from types import NoneType, UnionType
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+
+from ignition.record import record
 
 T = TypeVar("T")
 
 _SCALARS: tuple[type, ...] = (str, int, bool)
 
 
-@dataclass(frozen=True, slots=True)
+@record(kw_only=False)
 class JsonField:
     """How one dataclass attribute maps to its JSON key and type."""
 

@@ -14,7 +14,6 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ignition.config import schemacheck
@@ -26,6 +25,7 @@ from ignition.config.translate import translate_to_latest
 from ignition.config.types import Config, config_from_dict
 from ignition.config.validate import validate
 from ignition.errors import ConfigError
+from ignition.record import record
 
 SUPPORTED_VERSIONS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0")
 
@@ -66,7 +66,7 @@ class EmptyConfig(ConfigError):
     returns this means the machine has no user config."""
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Parsed:
     """A parsed, translated and validated config, with its report of warnings."""
 

@@ -6,8 +6,10 @@ Each entry prints as `error at $.storage.files.0.path, line 12 col 17: message`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from ignition.record import record
 
 Kind = Literal["error", "warning", "info"]
 PathElem = str | int
@@ -17,7 +19,7 @@ def json_path(path: tuple[PathElem, ...]) -> str:
     return "$" + "".join(f".{p}" for p in path)
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Entry:
     """One error, warning or info line of a report, with where in the config it points."""
 
@@ -43,7 +45,7 @@ class Entry:
         }
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Report:
     """The entries found while parsing and validating one config, in order."""
 

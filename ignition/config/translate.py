@@ -10,8 +10,9 @@ struct. Two consequences are reproduced here on plain dicts:
 
 import copy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from ignition.record import record
 
 LATEST = "3.6.0"
 VERSIONS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", LATEST)
@@ -19,7 +20,7 @@ VERSIONS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", LATEST)
 _SPECIAL_MODE_BITS = 0o7000
 
 
-@dataclass(frozen=True, slots=True)
+@record(kw_only=False)
 class TranslationWarning:
     """A field that a translation to an older or newer spec changed or dropped."""
 

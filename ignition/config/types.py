@@ -18,7 +18,7 @@ from dataclasses import field
 from typing import Any
 
 from ignition.config.codec import from_json, to_json
-from ignition.config.record import record
+from ignition.record import record
 
 SPEC_VERSION = "3.6.0"
 

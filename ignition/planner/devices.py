@@ -3,13 +3,12 @@ opened volumes) and what the disks stage decided about them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ignition.planner.sources import SECTOR
+from ignition.record import record
 from ignition.stages.disks.model import FsInfo, FsPlan
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Device:
     """Something with contents: a disk, a partition, an array, an opened volume."""
 
@@ -26,7 +25,7 @@ class Device:
     type_guid: str = ""  # partition type GUID
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Made:
     """A device the disks stage would make: a RAID array or an opened LUKS volume."""
 
@@ -37,7 +36,7 @@ class Made:
     reused: bool = False  # an existing LUKS volume opened as it is: what it holds is not known
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Formatted:
     """One filesystem decision of the disks stage, with what was found."""
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ignition import distro
+from ignition.record import record
 from ignition.run import Runner
 
 CONTENT_PREFIXES = ("/etc/", "/usr/lib/systemd/", "/lib/systemd/", "/usr/lib/sysusers.d/", "/root/.ssh/")
@@ -38,7 +39,7 @@ class Unreadable(Exception):
     """debugfs cannot read the filesystem; the message says why."""
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Copied:
     """What was copied of one filesystem."""
 

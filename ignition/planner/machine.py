@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 
 from ignition.config.types import Filesystem
@@ -21,6 +21,7 @@ from ignition.errors import StageError, UsageError
 from ignition.machine import Machine
 from ignition.planner.devices import Device, Formatted, Made, partition_node
 from ignition.planner.sources import SECTOR, DiskSource, image_size, parse_size, read_region
+from ignition.record import record
 from ignition.run import Runner
 from ignition.stages.disks.gpt import parse_disk
 from ignition.stages.disks.model import DiskPlan, DiskState, FsInfo, FsPlan, empty_disk
@@ -38,7 +39,7 @@ SEALED = "not known (inside an existing LUKS volume)"
 LUKS_HEADER = 16 << 20  # LUKS2's largest metadata (2 x 4 MiB) and LUKS1's header fit
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class PlannedMachine(Machine):
     """Image files and blank disks; see the module docstring."""
 

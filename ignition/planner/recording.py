@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from urllib.parse import urlsplit
 
 from ignition import distro, redact
 from ignition.errors import StageError
 from ignition.log import Logger
 from ignition.plan import Plan
+from ignition.record import record
 from ignition.resources.fetcher import Fetcher
 from ignition.resources.stream import Sink
 from ignition.run import RecordingRunner, Result
@@ -88,7 +89,7 @@ class PlanSysroot(DryRunSysroot):
         return super().read_bytes(path)
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)  # as Fetcher is: a dataclass cannot extend a record
 class OfflineFetcher(Fetcher):
     """--offline: data URLs are decoded as always; anything remote is listed, not fetched."""
 

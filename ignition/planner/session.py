@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ignition import acquire, registry
 from ignition.config.types import Config
@@ -25,6 +25,7 @@ from ignition.planner.machine import PlannedMachine
 from ignition.planner.recording import OfflineFetcher, PlanRunner, PlanSysroot
 from ignition.planner.trees import TargetTrees
 from ignition.providers.file import FileProvider
+from ignition.record import record
 from ignition.resources.fetcher import Fetcher
 from ignition.state import State
 
@@ -33,7 +34,7 @@ STAGES = ("kargs", "disks", "mount", "files", "umount")
 PLATFORM = "file"
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Options:
     """The flags of one `ignition-plan` run."""
 
@@ -45,7 +46,7 @@ class Options:
     root_device: str | None = None  # the device the OS's root= names (trees.py)
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class StageRun:
     """What one stage planned: its slice of the plan, or why it was skipped."""
 
@@ -54,7 +55,7 @@ class StageRun:
     ran: bool
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Outcome:
     """Everything the report shows."""
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 
 from ignition.errors import UsageError
+from ignition.record import record
 
 SECTOR = 512
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\Z", re.IGNORECASE)
@@ -56,7 +56,7 @@ def image_size(device: str, path: str) -> int:
     return st.st_size // SECTOR * SECTOR
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class DiskSource:
     """What `--disk` (or the default) says a disk is."""
 

@@ -25,12 +25,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ignition.config.types import Config
 from ignition.errors import CommandError, UsageError
 from ignition.planner import ext4tree
 from ignition.planner.machine import SEALED, PlannedMachine
+from ignition.record import record
 from ignition.run import Runner
 
 READABLE = ("ext2", "ext3", "ext4")
@@ -47,7 +48,7 @@ MINIMAL_ETC = {
 }
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Tree:
     """One filesystem of the target as the plan sees it."""
 
@@ -70,7 +71,7 @@ def device_path(spec: str) -> str:
     return spec
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class TargetTrees:
     """Builds the target tree in `root_dir` (a fresh temp dir; unused with --root)."""
 

@@ -20,7 +20,6 @@ import http.client
 import queue
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
@@ -31,13 +30,14 @@ from ignition.context import ProviderContext
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.providers import body
 from ignition.providers.waiting import Waiter
+from ignition.record import record
 from ignition.resources.http import DEFAULT_HEADERS
 
 LINK_LOCAL = "http://169.254.169.254"
 ATTEMPT_TIMEOUT = 10.0  # seconds per attempt, Ignition's default httpResponseHeaders timeout
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Response:
     """A metadata service's answer: status and body."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from urllib.parse import unquote_to_bytes
 
 from ignition.errors import FetchError
 
@@ -130,4 +129,6 @@ def decode(url: str) -> bytes:
             return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
         except (binascii.Error, ValueError) as e:
             raise FetchError(f"invalid data URL: the base64 data does not decode ({e})") from e
+    from urllib.parse import unquote_to_bytes  # not at import: see fetcher.py
+
     return unquote_to_bytes(payload)

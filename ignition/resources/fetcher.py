@@ -10,22 +10,22 @@ the tftp module.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ignition import redact
 from ignition.config.types import Resource
 from ignition.errors import FetchError, NeedsNetwork
 from ignition.log import Logger
-from ignition.resources import dataurl, stream
+from ignition.record import record
+from ignition.resources import stream
 from ignition.resources.stream import MemorySink, Pipeline, Sink, write_chunked
 
 if TYPE_CHECKING:  # requests is imported only when something is fetched over HTTP
     from ignition.resources.http import HttpClient
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Fetcher:
     """Fetches resources by scheme, decompresses and verifies them; HTTP client made on first use."""
 
@@ -92,6 +92,8 @@ class Fetcher:
         hash) in front of `sink`, in bounded chunks."""
         shown = redact.url(url)
         try:
+            from urllib.parse import urlsplit  # here: start-up of a stage that fetches nothing
+
             scheme = urlsplit(url).scheme.lower() if ":" in url else ""
         except ValueError as e:
             raise FetchError(f"invalid URL {shown}: {e}") from e
@@ -104,6 +106,8 @@ class Fetcher:
                              "store the object uncompressed and drop `compression`")
         pipe = Pipeline(sink, compression, verification, shown)
         if scheme == "data":
+            from ignition.resources import dataurl
+
             write_chunked(pipe, dataurl.decode(url))
         elif scheme in ("http", "https"):
             self.http_client().get_into(url, pipe, headers)

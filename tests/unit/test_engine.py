@@ -46,6 +46,22 @@ def test_fetch_offline_writes_cache_and_state(m: Machine) -> None:
     assert not [f for f in os.listdir(os.path.dirname(m.paths.config_cache)) if f.startswith(".")]
 
 
+def test_a_stage_that_changes_no_state_leaves_the_file_as_it_was(m: Machine) -> None:
+    m.config(SIMPLE)
+    assert m.run("fetch-offline") == 0
+    before = os.stat(m.paths.state_file)
+    assert m.run("kargs") == 0  # the same state: no temp file, fsync and rename
+    after = os.stat(m.paths.state_file)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    os.chmod(m.paths.state_file, 0o644)  # the same bytes but not private: written again
+    assert m.run("kargs") == 0
+    assert os.stat(m.paths.state_file).st_ino != before.st_ino and mode(m.paths.state_file) == 0o600
+    Path(m.paths.state_file).write_text('{"fetchedConfigs": []}\n')  # other bytes: written again
+    assert m.run("kargs") == 0
+    assert json.loads(Path(m.paths.state_file).read_text())["fetchedConfigs"] == []
+    assert "luksPersistKeyFiles" in json.loads(Path(m.paths.state_file).read_text())
+
+
 def test_stage_entries_carry_stage_platform_and_the_fetched_message_id(m: Machine) -> None:
     m.config(SIMPLE)
     assert m.run("fetch-offline") == 0

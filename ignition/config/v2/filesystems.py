@@ -10,18 +10,18 @@ to the target root and nodes carry their full path. Like Flatcar's converter, "r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ignition.config.report import PathElem, json_path
 from ignition.config.v2.access import items, put, text
 from ignition.config.v2.notes import Notes
+from ignition.record import record
 
 SYSROOT = "/sysroot"
 OEM_PATH = "/usr/share/oem"
 
 
-@dataclass(frozen=True, slots=True)
+@record(kw_only=False)
 class Filesystem:
     """A spec 2.x named filesystem and where (if anywhere) nodes on it are placed."""
 

@@ -10,7 +10,7 @@ spec 2 paths are still known.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import quote
 
@@ -19,12 +19,13 @@ from ignition.config.v2.access import items, obj, put, text
 from ignition.config.v2.filesystems import Filesystem, clean, no_mount_message
 from ignition.config.v2.notes import Notes
 from ignition.config.v2.resources import resource
+from ignition.record import record
 
 NETWORKD_DIR = "/etc/systemd/network"
 _NETWORKD_SUFFIXES = (".network", ".netdev", ".link")
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Nodes:
     """The spec 2.x files, directories and links, translated, with where each was declared."""
 

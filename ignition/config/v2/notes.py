@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from ignition.config.report import PathElem, json_path
+from ignition.record import record
 
 NoteKind = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(kw_only=False)
 class V2Note:
     """One finding. `path` points into the ORIGINAL spec 2 config (not the 3.1 result), so the
     parser can turn it into a line and column of the text the user wrote."""

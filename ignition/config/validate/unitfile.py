@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ignition.record import record
 
 
 class UnitSyntaxError(ValueError):
     """The contents cannot be read as a unit file; the text says where and what to change."""
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Option:
     """One `Name=value` line of a unit file, with its section."""
 
@@ -19,7 +19,7 @@ class Option:
     value: str
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class UnitFile:
     """A systemd unit file as its options, for the checks Ignition makes on units."""
 

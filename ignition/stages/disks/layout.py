@@ -14,9 +14,10 @@ plan computed without touching the disk lands on the same sectors:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ignition.errors import StageError
+from ignition.record import record
 from ignition.stages.disks.model import MIB, PartInfo
 
 MAX_ENTRIES = 128
@@ -27,7 +28,7 @@ class PlanError(StageError):
     """The config cannot be applied to the disk as it is; nothing was written."""
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Layout:
     """A disk's usable sectors and partitions while new partitions are placed."""
 

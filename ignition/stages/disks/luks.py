@@ -15,13 +15,13 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ignition import distro
 from ignition.config.types import Clevis, Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
+from ignition.record import record
 from ignition.tmpfile import mkstemp
 
 # The kernel's own registration of device-mapper. Not /dev/mapper/control:
@@ -39,7 +39,7 @@ def require_dm(ctx: StageContext) -> None:
                          f"({DM_REGISTERED} is missing, modprobe dm_crypt failed); no disk was touched")
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class LuksKey:
     """The key of one LUKS volume: from its keyFile or generated here."""
 

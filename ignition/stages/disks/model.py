@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from ignition.record import record
 
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class PartInfo:
     """One GPT entry. Sectors are logical sectors of the disk."""
 
@@ -23,7 +25,7 @@ class PartInfo:
         return self.start + self.size - 1
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class DiskState:
     """A disk as probed: geometry, table kind and partitions."""
 
@@ -56,7 +58,7 @@ def empty_disk(device: str, sector_size: int, total_sectors: int, table: str = "
     return DiskState(device, sector_size, total_sectors, table, first, last, (), problem)
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Signature:
     """One signature wipefs lists on a device."""
 
@@ -69,7 +71,7 @@ class Signature:
         return f"{self.type or 'unknown'}" + (f" at offset {self.offset}" if self.offset else "")
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class FsInfo:
     """What blkid found on a device ("" = nothing)."""
 
@@ -80,7 +82,7 @@ class FsInfo:
     signatures: tuple[Signature, ...] = ()  # when ambivalent: each one found
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class DiskPlan:
     """What the stage will do to one disk's partition table, and the table after it."""
 
@@ -97,7 +99,7 @@ class DiskPlan:
         return self.wipe_table or bool(self.deletes) or bool(self.creates)
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class FsPlan:
     """What the stage will do for one filesystem entry: reuse, create or wipe."""
 

@@ -22,10 +22,10 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 from ignition.errors import StageError
 from ignition.log import Logger, Sink
+from ignition.record import record
 from ignition.stages.disks import udev
 
 MAX_WORKERS = 4
@@ -51,7 +51,7 @@ def lineage(name: str) -> set[str]:
     return seen
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Job:
     """One mkfs (or wipe) of the filesystems step, with the device it writes."""
 

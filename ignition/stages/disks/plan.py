@@ -12,14 +12,15 @@ steps follow Go Ignition's `partitionDisk` (inventory section 4.2):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ignition.config.types import Disk, Partition
+from ignition.record import record
 from ignition.stages.disks.layout import LINUX_DATA, Layout, PlanError
 from ignition.stages.disks.model import MIB, DiskPlan, DiskState, PartInfo, empty_disk
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Spec:
     """A partition entry of the config in sectors, as the matching table compares it."""
 

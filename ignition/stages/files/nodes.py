@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ignition.config.types import Directory, File, Link, Storage
 from ignition.context import StageContext
 from ignition.errors import StageError, SysrootEscape
+from ignition.record import record
 from ignition.stages.files.owner import planned_accounts, resolve_ids
 from ignition.stages.files.staging import Fetched, clean_strays, discard, fetch_contents
 
@@ -25,7 +25,7 @@ DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
 
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Entry:
     """A file, directory or link of the config with its place in storage.*."""
 

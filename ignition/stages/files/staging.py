@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ignition.config.types import File, Resource
 from ignition.context import StageContext
 from ignition.errors import IgnitionError, StageError
+from ignition.record import record
 from ignition.resources.parallel import FetchFailed, fetch_all_into
 from ignition.staged import Staged, remove_strays
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ignition.stages.files.nodes import Entry
 
 
-@dataclass
+@record(kw_only=False, frozen=False, slots=False)
 class Fetched:
     """A file's staged contents and appended fragments, fetched and verified."""
 
