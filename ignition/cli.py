@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:  # called in a longer-lived process: its collector is its own
         return _main(argv)
     running = startup.pause()  # until engine.run has set up the stage (see startup.py)
-    startup.defer("inspect")  # before anything imports dataclasses (see startup.py)
+    startup.defer()  # before anything imports dataclasses or urllib.parse (see startup.py)
     try:
         return _main(argv)
     finally:
@@ -230,7 +230,7 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
 
     running = startup.pause() if argv is None else None  # a new process: see startup.py
     if argv is None:
-        startup.defer("inspect")  # before anything imports dataclasses (see startup.py)
+        startup.defer()  # before anything imports dataclasses or urllib.parse (see startup.py)
     try:
         from ignition.config.parse import parse
         from ignition.errors import ConfigError

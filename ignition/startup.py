@@ -14,7 +14,8 @@ Modules imported for one rarely used function are deferred: `defer(name)`
 puts a stand-in into sys.modules that imports the real module the first time
 any attribute of it is read. `dataclasses` imports `inspect` (with ast,
 tokenize, dis and linecache: about 3 ms of every stage's start) only to make
-a docstring for a class that has none; our classes have one.
+a docstring for a class that has none; our classes have one. `urllib.parse`
+imports `ipaddress` (about 1 ms) for bracketed hosts only.
 """
 
 from __future__ import annotations
@@ -34,10 +35,17 @@ class Deferred(types.ModuleType):
         return getattr(load(self.__name__), attr)
 
 
-def defer(name: str) -> None:
-    """Load the module `name` on first use rather than on import (a no-op once it is loaded)."""
-    if name not in sys.modules:
-        sys.modules[name] = Deferred(name)
+# Imported by modules every stage loads, used by few: dataclasses reads inspect only to
+# make a docstring for a class that has none (ours all have one); urllib.parse reads
+# ipaddress only for a bracketed IPv6 host.
+DEFERRED = ("inspect", "ipaddress")
+
+
+def defer(*names: str) -> None:
+    """Load these modules on first use rather than on import (a no-op for one already loaded)."""
+    for name in names or DEFERRED:
+        if name not in sys.modules:
+            sys.modules[name] = Deferred(name)
 
 
 def load(name: str) -> types.ModuleType:
