@@ -6,12 +6,14 @@ selfcheck loads libudev, libparted and OpenSSL in it.)"""
 from __future__ import annotations
 
 import ast
+import ctypes.util
 import os
 from pathlib import Path
 
 import pytest
 
 from ignition import distro
+from ignition.stages.disks import udev
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "dracut" / "30ignition"
@@ -36,8 +38,8 @@ def installed_programs() -> set[str]:
 
 def test_the_module_installs_only_programs_a_stage_runs() -> None:
     # basename: every dracut image has it already (the baseline); mkfs.vfat:
-    # dosfstools' other name of mkfs.fat; ldconfig: pyudev's library lookup.
-    assert installed_programs() - set(distro.DEFAULTS) == {"basename", "mkfs.vfat", "ldconfig"}
+    # dosfstools' other name of mkfs.fat.
+    assert installed_programs() - set(distro.DEFAULTS) == {"basename", "mkfs.vfat"}
 
 
 def test_sgdisk_is_not_installed_because_no_stage_runs_it() -> None:
@@ -54,3 +56,30 @@ def test_sgdisk_is_not_installed_because_no_stage_runs_it() -> None:
                     and node.value.split(" ", 1)[0] in ("sgdisk", "/usr/sbin/sgdisk", "/sbin/sgdisk"):
                 literals.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert literals == []
+
+
+def test_ldconfig_is_not_installed() -> None:
+    # 1 MB that only pyudev's library lookup used (import_pyudev, below).
+    code = [line for line in _setup_sh().splitlines() if not line.lstrip().startswith("#")]
+    assert [line for line in code if "ldconfig" in line] == []
+
+
+def test_pyudev_opens_libudev_by_its_soname_where_ldconfig_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The initramfs: ctypes.util.find_library's `ldconfig -p`, gcc and ld are
+    # all missing there, so it finds nothing.
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    pyudev = udev.import_pyudev()
+    context = pyudev.Context()
+    assert context._libudev._name == udev.LIBUDEV_SONAME
+    assert context.sys_path == "/sys"  # a call into libudev
+    from pyudev._ctypeslib import utils
+
+    assert utils.find_library("c") is None  # only libudev gets a soname
+
+
+def test_pyudev_keeps_the_lookups_answer_where_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"/opt/lib{name}.so.7")
+    udev.import_pyudev()
+    from pyudev._ctypeslib import utils
+
+    assert utils.find_library("udev") == "/opt/libudev.so.7"
