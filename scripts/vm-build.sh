@@ -16,6 +16,9 @@
 # Usage: scripts/vm-build.sh [-o NAME] [--without-ignition] [EXTRA_MODULE_DIR...]
 #   --without-ignition  the same image without our module (the baseline that
 #                       the size of our addition is measured against)
+#   VM_KERNEL=6.1.0-53-cloud-amd64 pins the kernel (default: the one
+#   linux-image-cloud-amd64 depends on); its .deb is taken from
+#   /var/cache/apt/archives when there, else downloaded
 # Prints `KEY=value` lines at the end (KVER, KERNEL, KMODDIR, INITRD,
 # BUILD_SECONDS, INITRD_BYTES) for the harness and scripts/os-image.sh.
 set -euo pipefail
@@ -58,7 +61,12 @@ resolve_kernel() {
   apt-cache depends linux-image-cloud-amd64 2>/dev/null \
     | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1
 }
-kernel_pkg=$(resolve_kernel)
+if [ -n "${VM_KERNEL:-}" ]; then
+  # Pinned, e.g. to the one whose .deb apt's cache already holds (no network).
+  kernel_pkg=linux-image-${VM_KERNEL#linux-image-}
+else
+  kernel_pkg=$(resolve_kernel)
+fi
 if [ -z "$kernel_pkg" ] && [ "$(id -u)" -eq 0 ] && [ ! -d "$downloads/kernel" ]; then
   apt-get update -q >/dev/null
   kernel_pkg=$(resolve_kernel)
@@ -74,7 +82,13 @@ if [ ! -f "$kdir/vmlinuz" ]; then
   echo "vm-build: extracting $kernel_pkg" >&2
   tmp=$(mktemp -d "$downloads/kernel-dl.XXXXXX")
   chmod 755 "$tmp"  # apt's download user must be able to write there
-  (cd "$tmp" && apt-get download -q "$kernel_pkg" >/dev/null)
+  # A .deb of that package already in apt's cache is used as it is.
+  cached=$(find /var/cache/apt/archives -maxdepth 1 -name "${kernel_pkg}_*_amd64.deb" 2>/dev/null | sort -V | tail -n1)
+  if [ -n "$cached" ]; then
+    cp "$cached" "$tmp/"
+  else
+    (cd "$tmp" && apt-get download -q "$kernel_pkg" >/dev/null)
+  fi
   dpkg-deb -x "$tmp"/"$kernel_pkg"_*.deb "$tmp/root"
   moddir=$tmp/root/lib/modules/$kver
   [ -d "$moddir" ] || moddir=$tmp/root/usr/lib/modules/$kver

@@ -16,9 +16,25 @@ Two parts:
 Left out, because no stage imports them at run time in any config:
 - `ignition.planner` (`ignition-plan`, a laptop tool; the stages' own dry run
   is plan.py and sysroot_dryrun.py, which stay);
+- files of the requirements that nothing in the image imports (NOT_READ):
+  type stubs, which only type checkers read; urllib3's support for
+  Emscripten (WebAssembly), imported only where sys.platform is
+  "emscripten"; the command-line front ends (`python -m jsonschema`,
+  `normalizer`, `python -m certifi`, `python -m requests.help`), which
+  nothing imports; and the standard modules only they import;
 - a compiled extension module whose pure-Python twin is installed beside it
   (charset_normalizer's mypyc builds of md.py and cd.py): the twin is the same
-  code, and the image is smaller without the machine code.
+  code, and the image is smaller without the machine code;
+- the standard modules in LEFT_OUT, with their extension modules: while this
+  script imports, they cannot be imported (as in the image), so whatever
+  imports them optionally takes its `except ImportError` branch here too, and
+  nothing only they import is listed;
+- what only this script imports (sysconfig, for the paths, after the imports
+  that make the list);
+- the modules frozen into the interpreter (importlib's bootstrap, zipimport,
+  codecs, io, abc, stat, posixpath, os...): it never reads their files. Only
+  os.py is installed, as the landmark by which the interpreter finds its
+  prefix.
 
 Byte code is not copied; module-setup.sh compiles what it installs and then
 removes the sources (see there).
@@ -26,20 +42,48 @@ removes the sources (see there).
 
 from __future__ import annotations
 
-import argparse
-import ast
-import contextlib
-import importlib
-import os
-import pkgutil
 import sys
-import sysconfig
-from importlib import metadata
+
+# Standard modules no stage can need (tests/unit/test_dracut_module.py proves
+# the stages import without them):
+# - bz2, lzma: zipfile and shutil import them under `try`, to offer those
+#   compressions; Ignition's only compression is gzip (zlib, which stays);
+# - asyncio: typing_extensions imports asyncio.coroutines only when its
+#   @deprecated wraps a coroutine function (`async def`), and nothing in the
+#   image does; nothing else imports it.
+LEFT_OUT = ("asyncio", "_asyncio", "bz2", "_bz2", "lzma", "_lzma")
+
+
+class _LeftOutFinder:
+    """Makes the LEFT_OUT modules unimportable, as they are in the image."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name.split(".", 1)[0] in LEFT_OUT:
+            raise ModuleNotFoundError(f"{name} is left out of the initramfs", name=name)
+
+
+# Before any other import: importlib.metadata imports zipfile, which tries bz2 and lzma.
+sys.meta_path.insert(0, _LeftOutFinder)
+
+import argparse  # noqa: E402
+import ast  # noqa: E402
+import contextlib  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import pkgutil  # noqa: E402
+from importlib import metadata  # noqa: E402
 
 SKIP_DIRS = {"__pycache__", "tests", "test", "benchmarks"}
 SKIP_DIST_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 # Packages of ours that only the laptop tools import (see the docstring).
 NOT_IN_INITRAMFS = ("ignition/planner/",)
+# Files of the requirements nothing in the image imports or reads (see the docstring;
+# tests/unit/test_dracut_module.py checks no selected module imports them).
+NOT_READ = ("urllib3/contrib/emscripten/", "jsonschema/cli.py", "jsonschema/__main__.py",
+            "charset_normalizer/cli/", "charset_normalizer/__main__.py", "certifi/__main__.py",
+            "requests/help.py")
+NOT_READ_SUFFIXES = (".pyi", "/py.typed")
 # Codecs looked up by name at run time (the journal, HTTP, IDNA, GPT partition
 # names in UTF-16LE), never imported by a statement.
 ALWAYS = ("encodings.utf_8", "encodings.latin_1", "encodings.ascii", "encodings.idna", "encodings.aliases",
@@ -107,7 +151,7 @@ def dist_files(dist: metadata.Distribution, dest: str) -> list[tuple[str, str]]:
         # A package's own test suite is never imported at run time.
         if SKIP_DIRS & set(parts[:-1]) or rel.endswith(".pyc") or parts[-1] in SKIP_DIST_FILES:
             continue
-        if rel.startswith(NOT_IN_INITRAMFS) or has_python_twin(src):
+        if rel.startswith(NOT_IN_INITRAMFS + NOT_READ) or rel.endswith(NOT_READ_SUFFIXES) or has_python_twin(src):
             continue
         if os.path.isfile(src):
             out.append((src, os.path.join(dest, rel)))
@@ -184,12 +228,15 @@ def main() -> int:
             ep.load()
     for name in sorted(stdlib_imports(sources)) + list(ALWAYS):
         import_quietly(name)
+    modules = list(sys.modules.values())
+
+    import sysconfig  # only now: the stages never import it
 
     stdlib = {os.path.realpath(sysconfig.get_path(k)) for k in ("stdlib", "platstdlib")}
     stdlib_pairs: set[tuple[str, str]] = set()
-    for module in list(sys.modules.values()):
+    for module in modules:
         f = getattr(module, "__file__", None)
-        if not f:
+        if not f or getattr(getattr(module, "__spec__", None), "origin", None) == "frozen":
             continue
         src = os.path.realpath(f)
         if src.endswith(".pyc") or not any(src.startswith(d + os.sep) for d in stdlib):

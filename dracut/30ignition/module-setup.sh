@@ -77,14 +77,15 @@ install_python() {
     done <<<"$listing"
 
     # Shared libraries of the extension modules (libssl, libffi, libparted...),
-    # and libudev, which pyudev opens with ctypes (found through ldconfig -p).
+    # and libudev, which pyudev opens with ctypes. No ldconfig (1 MB): pyudev's
+    # lookup (`ldconfig -p`) then finds nothing and ignition's import_pyudev()
+    # (stages/disks/udev.py) names libudev by its soname for the dynamic loader.
     local libs
     libs=$(ldd "${elves[@]}" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p' | sort -u)
     for line in $libs; do
         inst_library "$line"
     done
     inst_libdir_file "libudev.so*"
-    inst_multiple -o ldconfig
 
     # Compiled here, once, so no stage spends its start-up compiling; then the
     # sources go: the image carries byte code only (each module's .pyc where
@@ -118,10 +119,12 @@ install() {
     install_python || return 1
 
     # The programs the stages run (ignition/distro.py). Optional ones are
-    # installed when the build machine has them.
+    # installed when the build machine has them. Not sgdisk, which Go's module
+    # adds (with libstdc++, 0.8 MB packed): no stage runs it; partitions are
+    # written with pyparted and sfdisk, placed the way sgdisk would place them.
     inst_multiple basename lsblk blkid mount umount udevadm modprobe systemctl
     inst_multiple -o \
-        sfdisk sgdisk partx wipefs dmsetup \
+        sfdisk partx wipefs dmsetup \
         mkfs.ext4 mkfs.xfs mkfs.btrfs mkfs.fat mkfs.vfat mkswap \
         mdadm cryptsetup \
         useradd usermod userdel groupadd groupmod groupdel \

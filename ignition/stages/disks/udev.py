@@ -127,19 +127,43 @@ def udev_running() -> bool:
     return os.path.exists(UDEV_CONTROL)
 
 
+# What the dynamic loader resolves by itself (ld.so.cache, the default directories).
+LIBUDEV_SONAME = "libudev.so.1"
+
+
+def import_pyudev() -> Any:
+    """pyudev, able to open libudev on a machine without `ldconfig`.
+
+    pyudev finds libudev with ctypes.util.find_library, which on Linux asks
+    `ldconfig -p` (then gcc and ld). The initramfs has none of them (the dracut
+    module leaves ldconfig's 1 MB out), so where that lookup finds nothing
+    pyudev is handed libudev's soname, which dlopen resolves on its own. Where
+    the lookup works (a full system) its answer is kept."""
+    import ctypes.util
+
+    import pyudev
+    from pyudev._ctypeslib import utils
+
+    if not getattr(utils.find_library, "ignition_soname_fallback", False):
+        def find_library(name: str) -> str | None:
+            found: str | None = ctypes.util.find_library(name)
+            return found or (LIBUDEV_SONAME if name == "udev" else None)
+
+        find_library.ignition_soname_fallback = True  # type: ignore[attr-defined]
+        utils.find_library = find_library
+    return pyudev
+
+
 @functools.cache
 def _udev_context() -> Any:
     """One libudev context for the stage's waits (it only reads /sys and udev's database)."""
-    import pyudev
-
-    return pyudev.Context()
+    return import_pyudev().Context()
 
 
 def udev_state(name: str) -> tuple[bool, tuple[str, ...]]:
     """(udev has processed the block device `name`, the links udev made for it),
     from udev's database through pyudev."""
-    import pyudev  # only the disks stage needs it, and only here
-
+    pyudev = import_pyudev()  # only the disks stage needs it, and only here
     try:
         dev = pyudev.Devices.from_name(_udev_context(), "block", name)
     except pyudev.DeviceNotFoundError:
@@ -150,8 +174,7 @@ def udev_state(name: str) -> tuple[bool, tuple[str, ...]]:
 def _block_events() -> Any:
     """A started pyudev monitor of block device events, or None when the
     netlink socket cannot be had (the wait then polls)."""
-    import pyudev
-
+    pyudev = import_pyudev()
     try:
         monitor = pyudev.Monitor.from_netlink(_udev_context())
         monitor.filter_by("block")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # With `vmtest.selfcheck` on the command line: proves the embedded Python
 # loads what the later stages need (libparted through pyparted, libudev
-# through pyudev's ctypes lookup, OpenSSL through requests), that it runs
+# through pyudev's ctypes lookup as the disks stage does it, with no ldconfig
+# in the image, OpenSSL through requests), that it runs
 # the byte code compiled at build time, and measures its start-up; prints one
 # `VMTEST-SELFCHECK` line for the harness.
 py=$(sed -n '1s/^#!\([^ ]*\).*/\1/p' /usr/bin/ignition)
@@ -27,9 +28,15 @@ try:
     from importlib import metadata
 
     import jsonschema  # noqa: F401
+    import os
+    import shutil
+
     import parted
-    import pyudev
     import requests
+
+    from ignition.stages.disks.udev import import_pyudev
+
+    pyudev = import_pyudev()
 
     block = sorted(d.sys_name for d in pyudev.Context().list_devices(subsystem="block"))
     disk = parted.getDevice("/dev/vda")
@@ -41,7 +48,7 @@ try:
         pyc_flags = int.from_bytes(f.read(8)[4:8], "little")
     print("VMTEST-SELFCHECK ok", f"requests={requests.__version__}",
           f"jsonschema={metadata.version('jsonschema')}", f"block={','.join(block)}",
-          f"vda_sectors={disk.length}", f"stages={','.join(stages)}", f"pyc_flags={pyc_flags}",
+          f"vda_sectors={disk.length}", f"ldconfig={shutil.which('ldconfig', path=os.defpath + ':/usr/sbin:/sbin')}", f"stages={','.join(stages)}", f"pyc_flags={pyc_flags}",
           f"interpreter_start_seconds={started - float(sys.argv[1]):.2f}",
           f"import_engine_seconds={t1 - t0:.2f}")
 except Exception as e:
