@@ -2,8 +2,8 @@
 
 Ignition fetches every resource one after the other; with per-request
 latency that is where first boots spend their time. Here remote resources go
-to a bounded thread pool sharing the Fetcher's one HttpClient (one requests
-Session: connections to the same server are reused, and its pool is made at
+to a bounded thread pool sharing the Fetcher's one HttpClient (its keep-alive
+pools: connections to the same server are reused, and a pool is made at
 least as large as the number of workers so no connection is opened and thrown
 away). data: URLs need no I/O and are decoded in the calling thread.
 
@@ -67,19 +67,11 @@ def _is_http(res: Resource) -> bool:
 
 
 def ensure_pool_size(client: HttpClient, size: int) -> None:
-    """Let each of the session's adapters keep `size` connections per host, so
-    `size` concurrent requests reuse their connections instead of opening
-    extra ones that urllib3 would discard after use."""
-    from requests.adapters import HTTPAdapter
-
-    for adapter in client.session.adapters.values():
-        if not isinstance(adapter, HTTPAdapter) or getattr(adapter, "_pool_maxsize", 0) >= size:
-            continue
-        adapter.close()  # drops idle connections of the old, smaller pools
-        # init_poolmanager is what HTTPAdapter itself calls; a subclass's
-        # override (our TLS context) stays in effect.
-        adapter.init_poolmanager(getattr(adapter, "_pool_connections", 10), size,
-                                 block=getattr(adapter, "_pool_block", False))
+    """Let the client keep `size` connections per host (its fast pool and,
+    made or not yet, its requests adapters), so `size` concurrent requests
+    reuse their connections instead of opening extra ones that would be
+    discarded after use."""
+    client.ensure_pool_size(size)
 
 
 def fetch_all(fetcher: Fetcher, resources: Sequence[Resource], workers: int = DEFAULT_WORKERS) -> list[bytes]:
