@@ -52,6 +52,7 @@ class RawServer:
         self.heads: list[bytes] = []
         self.lock = threading.Lock()
         self.connections = 0
+        self.closed = threading.Semaphore(0)  # released once per connection closed by the server
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -68,6 +69,12 @@ class RawServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._exchange(conn)
+        finally:
+            self.closed.release()
+
+    def _exchange(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rb") as f:
             while True:
                 head = b""
@@ -388,6 +395,7 @@ def test_connections_are_kept_alive_and_a_dropped_one_is_replaced_without_a_retr
         c = HttpClient(Logger(sink))
         for _ in range(3):
             assert c.get(f"http://127.0.0.1:{srv.port}/x") == b"ok"
+            srv.closed.acquire()  # the server has closed the kept connection before the next request
     finally:
         srv.close()
     assert srv.connections == 3
