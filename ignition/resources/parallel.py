@@ -40,10 +40,12 @@ if TYPE_CHECKING:
 
 # Ours (Ignition fetches serially). Per-request latency, not bandwidth, is what a first boot
 # waits for: N workers need ceil(files / N) round trips. With bench/bench_fetch.py (200 files,
-# 20 ms each) 16 workers could not go under 13 rounds (0.26 s); 32 need 7, and past that the
-# client's CPU (about 1 ms a request through requests) decides, so 64 gained nothing. At most 32
-# connections to one server, each reused (docs/benchmarks.md says what that costs a server).
-DEFAULT_WORKERS = 32
+# 20 ms each) 16 workers could not go under 13 rounds (0.26 s), 32 need 7 (0.16 s measured) and
+# 64 need 4 (0.11-0.12 s measured); past 64 the server's CPU decides (100 and 200 workers: no
+# gain). 64 was no better than 32 while requests cost 1 ms of CPU a request; the fast path
+# (httpconn.py) costs about 0.25 ms. At most 64 connections to one server, each reused
+# (docs/benchmarks.md says what that costs a server); fewer remote files, fewer workers.
+DEFAULT_WORKERS = 64
 S = TypeVar("S", bound=Sink)
 _INLINE_SCHEMES = ("data:",)  # no I/O: a thread would only add overhead
 
