@@ -6,7 +6,7 @@ a ThreadingHTTPServer in this process that answers every request after 20 ms
 run fetch-offline (which raises the neednet flag: the files have http
 sources), fetch, then files on identical fresh base trees
 (tests/root/oracle.py), alternately, N times in this one run. Go fetches the
-files one after the other; ours through a pool of DEFAULT_WORKERS (32) workers.
+files one after the other; ours through a pool of DEFAULT_WORKERS (64) workers.
 
 Run as root: `.venv/bin/python bench/bench_fetch.py [-n 3]`."""
 
@@ -46,37 +46,44 @@ N_FILES, SIZE, LATENCY = 200, 64 * 1024, 0.020
 STAGES = ["fetch-offline", "fetch", "files"]
 # Where the time goes and how the pool size was chosen: measured by hand (cProfile of ours' files
 # stage, other worker counts) apart from this script's runs, so fixed text, not recomputed.
-ANALYSIS = """Where ours spends its files stage (cProfile of one run on 2026-12-04, 0.60 s profiled, load
-average 3-5 on 2 CPUs): 0.33 s waiting for the pool; 0.09 s importing requests and urllib3 on first
-use; 0.05 s writing the 200 files (temp file + rename each) and one sync; the rest is the
-interpreter's start, ignition's own imports and reading the config cache. Making the HTTP client
-no longer loads the system's and certifi's CA roots (about 50 ms) unless something is fetched over
-https. Each of our three stage processes pays its start (fetch-offline and fetch above); Go's is a
+ANALYSIS = """Where ours spends its files stage (cProfile of one run on 2026-12-05 with 32 workers, 0.38 s
+profiled, load average about 2 on 2 CPUs): 0.20 s waiting for the pool; 0.04 s importing the HTTP client
+(http.client and its email parser: requests, urllib3 and http.cookiejar are no longer imported when every
+source is a plain http(s) URL and the config names no proxy); 0.04 s writing the 200 files (temp file +
+rename each) and one sync; the rest is the interpreter's start, ignition's own imports and reading the
+config cache. The client no longer loads the system's and certifi's CA roots (about 50 ms), nor imports
+certifi, unless something is fetched over https. Each of our three stage processes pays its start
+(fetch-offline and fetch above: the start-up work of issue 14, measured in its own section); Go's is a
 few ms. Go spends 4.0 s of its files stage just waiting.
 
-How the pool size is chosen: with 20 ms of latency, N workers need ceil(200 / N) rounds, so 16
-workers cannot finish under 13 x 20 ms = 0.26 s, 32 workers 7 rounds (0.14 s), 64 workers 4
-(0.08 s). Once latency is hidden, the CPU of the client (requests costs about 1 ms of CPU per
-request here, under the GIL) and of the server decides: on this 2-core machine the fetch of the
-200 files took 0.36-0.38 s with 16 workers, 0.18-0.31 s with 32 and 0.18-0.41 s with 64 (in-process,
-client and server in separate processes, load 3-5). 32 keeps the gain; more adds connections and
-nothing else. What it costs a server: at most 32 connections from one machine at once (urllib3
-keeps one pool of 32 per host, kept alive and reused, never more than the workers), each asking
-for one file at a time, with Ignition's own retry and backoff per request (a failed attempt waits
-200 ms, 400 ms, ... up to 5 s before the next, as Go does; a resource that fails for good stops
-the others' retries). A small metadata server that serves a thread per connection sees up to 32
-threads for the length of the files stage; one whose listen backlog is smaller than 32 (Python's
-socketserver default is 5) may drop SYNs, which costs a 1 s TCP retransmit and nothing else.
-Configs with fewer remote files open fewer connections (workers = min(32, remote files)).
+The HTTP client: plain GETs go over http.client directly (ignition/resources/httpconn.py), with a
+keep-alive pool per host; anything it cannot send byte for byte as requests would (a proxy in the config,
+URLs needing re-quoting, user info, unusual headers, redirects to such URLs) goes through requests as
+before. Measured in one process against this benchmark's server (200 requests, load about 2): about
+0.25 ms of client CPU a request (0.053 s for 200) against 0.6 ms through requests (0.118 s), and 20-25 ms
+of imports against 60-70 ms. Ignition's retry and backoff apply per request either way.
 
-Why issue 14's 10x is not met (7.3x and 8.3x in two runs on 2026-12-04, machine idle): the three stages cost about
-0.08 s + 0.08 s + 0.35 s. The fetch and fetch-offline stages here are nothing but a process
-start (the start-up work of issue 14 is measured in its own section). In the files stage the
-client is CPU-bound, not latency-bound: about 1 ms of CPU per request through requests (urllib3
-alone measured 0.7 ms a request on this machine, requests on top of it 1.2-1.4 ms), so 200
-requests hold the GIL for about 0.2 s whatever the pool size. Reaching 0.44 s would need either
-cheaper stage starts or a client below requests (urllib3 directly), which would have to keep
-every behaviour of http.py (header rules on redirect, proxies, errors) and is not done."""
+How the pool size is chosen: with 20 ms of latency, N workers need ceil(200 / N) rounds: 16 workers
+cannot finish under 13 x 20 ms = 0.26 s, 32 workers need 7 rounds, 64 need 4. Fetching the 200 files in
+one process (medians of 5, same run, load about 2): 0.285 s with 16 workers, 0.164 s with 32, 0.122 s
+with 64, 0.113 s with 100 and 0.120 s with 200 (the Python server's CPU decides past 64). Through
+requests 64 workers gained little over 32 (0.167 s against 0.183 s) because each request held the GIL
+for about 1 ms; with the fast path 64 pays. What it costs a server: at most 64 connections from one
+machine at once (one pool per host keeps at most 64, kept alive and reused, never more than the
+workers), each asking for one file at a time, with Ignition's own retry and backoff per request (a
+failed attempt waits 200 ms, 400 ms, ... up to 5 s before the next, as Go does; a resource that fails
+for good stops the others' retries). A small metadata server that serves a thread per connection sees
+up to 64 threads for the length of the files stage; one whose listen backlog is smaller than 64
+(Python's socketserver default is 5, many servers 128 or more) may drop SYNs, which costs a 1 s TCP
+retransmit and nothing else. Configs with fewer remote files open fewer connections (workers = min(64,
+remote files)); configs are fetched one at a time, so a metadata service answering only the config
+sees one connection.
+
+Issue 14's 10x is met, at the edge: 10.2x (0.43 s) and 10.0x (0.44 s) in two runs on 2026-12-05
+(load average 0.5-0.7, 2 CPUs), against 7.3x-8.3x through requests with 32 workers the day before and
+7.9x in a run of that code just before the change (load 0.5). What is left is mostly process starts:
+fetch-offline and fetch are about 0.06 s each against Go's 0.03-0.04 s, and the files stage's own
+start and imports are about 0.15 s of its 0.28-0.30 s; on a loaded machine the target is not met."""
 
 
 class Server:
@@ -199,8 +206,8 @@ a ThreadingHTTPServer in the benchmark that answers each request after {LATENCY 
 keep-alive, listen backlog 128). Go Ignition and ours run fetch-offline (raises neednet), fetch and files
 (`-platform file`) on identical fresh base trees, alternately, {args.n} times in one run; medians; every
 file's bytes are checked afterwards. Serial fetching cannot beat {floor:.1f} s of latency; ours fetches
-through a pool of {DEFAULT_WORKERS} workers over one requests Session (a connection pool of
-{DEFAULT_WORKERS} per host, kept alive), so {rounds} rounds ({rounds * LATENCY:.2f} s of latency).
+through a pool of {DEFAULT_WORKERS} workers sharing one HttpClient (its http.client fast path keeps
+up to {DEFAULT_WORKERS} connections per host alive), so {rounds} rounds ({rounds * LATENCY:.2f} s of latency).
 
 Command: `sudo .venv/bin/python bench/bench_fetch.py -n {args.n}`
 

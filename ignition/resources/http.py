@@ -20,17 +20,11 @@ backoff sleep ends at once (cancel.Cancelled).
 
 from __future__ import annotations
 
-import http.cookiejar
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import HTTPError as Urllib3Error
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 import ignition
 from ignition import redact
@@ -38,18 +32,25 @@ from ignition.config.types import Proxy, Timeouts
 from ignition.errors import FetchError
 from ignition.log import Logger
 from ignition.resources import cancel as cancel_mod
+from ignition.resources import httpconn
 from ignition.resources.httperrors import MAX_REDIRECTS
 from ignition.resources.httperrors import describe as _describe
 from ignition.resources.httperrors import incomplete as _incomplete
 from ignition.resources.httperrors import secrets_of as _secrets_of
-from ignition.resources.proxy import proxy_for
 from ignition.resources.stream import CHUNK, MemorySink, Writer
 from ignition.resources.tls import CABundle, LazySSLContext
+
+if TYPE_CHECKING:  # requests is imported only for what the fast path does not take
+    import http.client
+
+    import requests
 
 INITIAL_BACKOFF = 0.1  # seconds; doubled before the first wait, as Ignition does
 MAX_BACKOFF = 5.0
 DEFAULT_RESPONSE_HEADERS_TIMEOUT = 10
 DIAL_TIMEOUT = 30.0
+DEFAULT_POOL_SIZE = 10  # connections kept per host, as requests' adapters keep by default
+_REDIRECTS = (301, 302, 303, 307, 308)  # requests' REDIRECT_STATI
 
 DEFAULT_HEADERS: Mapping[str, str] = {
     "User-Agent": f"Ignition/{ignition.__version__}",
@@ -58,57 +59,6 @@ DEFAULT_HEADERS: Mapping[str, str] = {
     # Never let a server compress transparently: `compression` in the config says what the bytes are.
     "Accept-Encoding": "identity",
 }
-
-class _Session(requests.Session):
-    """A session that forgets every header (defaults and the config's
-    httpHeaders) when it follows a redirect, as Ignition does, and chooses the
-    proxy again from the config for the redirect's target."""
-
-    def __init__(self, proxy: Proxy) -> None:
-        super().__init__()
-        self._proxy = proxy
-
-    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        prepared_request.headers.clear()
-
-    def rebuild_proxies(
-        self, prepared_request: requests.PreparedRequest, proxies: Any
-    ) -> dict[str, str]:
-        return _proxies(str(prepared_request.url), self._proxy)
-
-
-def _proxies(url: str, proxy: Proxy) -> dict[str, str]:
-    chosen = proxy_for(url, proxy)
-    scheme = urlsplit(url).scheme
-    return {scheme: chosen} if chosen else {}
-
-
-class _Adapter(HTTPAdapter):
-    """Every connection (direct or through a proxy) verifies against our
-    context only, not against a bundle path requests would pick. The context
-    is built when a TLS connection first needs it (tls.LazySSLContext)."""
-
-    def __init__(self, ssl_context: LazySSLContext) -> None:
-        self._ssl_context = ssl_context
-        super().__init__(max_retries=0)
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: bool | str, cert: str | tuple[str, str] | None = None
-    ) -> Any:
-        attrs: Any = super().build_connection_pool_key_attributes(request, verify, cert)
-        host_params, pool_kwargs = attrs
-        if host_params.get("scheme") == "https":
-            pool_kwargs["ssl_context"] = self._ssl_context.get()
-        return host_params, pool_kwargs
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        proxy_kwargs["ssl_context"] = self._ssl_context.get()
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        conn.cert_reqs = "CERT_REQUIRED"
-        conn.ca_certs = None
-        conn.ca_cert_dir = None
 
 
 class _GiveUp(Exception):
@@ -119,11 +69,22 @@ class _Retry(Exception):
     """A failed attempt worth another one after the backoff."""
 
 
+class _Fallback(Exception):
+    """The fast path cannot send this hop as requests would: the attempt
+    starts over through requests."""
+
+
 class HttpClient:
-    """GETs with Ignition's retry loop over one requests.Session. Connections
-    are reused; `get` never changes the session (headers, proxies and timeouts
-    go with each request, cookies are refused) and urllib3's pools are
-    thread-safe, so a thread pool may share one client."""
+    """GETs with Ignition's retry loop. Connections are reused; `get` never
+    changes shared state (headers, proxies and timeouts go with each request,
+    cookies are refused) and the pools are thread-safe, so a thread pool may
+    share one client.
+
+    Two ways to the wire, chosen per attempt: the fast path (httpconn.py,
+    http.client with a keep-alive pool) when the config names no proxy and
+    the URL and headers are ones it sends exactly as requests would;
+    otherwise, or with `fast=False`, a requests Session, made on first use
+    (`session`; the s3, gs and metadata helpers use it directly)."""
 
     def __init__(
         self,
@@ -134,6 +95,7 @@ class HttpClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        fast: bool = True,
     ) -> None:
         self.logger = logger
         timeouts = timeouts or Timeouts()
@@ -147,18 +109,50 @@ class HttpClient:
         self.proxy = proxy
         self._sleep = sleep
         self._monotonic = monotonic
-        session = _Session(proxy)
-        session.trust_env = False  # proxies and CAs come from the config only, never the environment
-        session.headers = CaseInsensitiveDict()
-        session.max_redirects = MAX_REDIRECTS
-        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        adapter = _Adapter(LazySSLContext(cas))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        self.session = session
+        self._ssl_context = LazySSLContext(cas)
+        self.pool_size = DEFAULT_POOL_SIZE
+        self._lock = threading.Lock()
+        self._session: requests.Session | None = None
+        # A proxy applies per URL, redirect targets included: simplest kept whole on requests.
+        self._pool = httpconn.Pool(self._ssl_context.get, self.pool_size) \
+            if fast and not (proxy.http_proxy or proxy.https_proxy) else None
+
+    @property
+    def session(self) -> requests.Session:
+        """The requests Session (made on first use)."""
+        with self._lock:
+            if self._session is None:
+                from ignition.resources.httpsession import make_session
+
+                self._session = make_session(self.proxy, self._ssl_context, self.pool_size)
+            return self._session
+
+    @property
+    def fast(self) -> bool:
+        """Whether plain requests take the fast path (no proxy in the config)."""
+        return self._pool is not None
+
+    def ensure_pool_size(self, size: int) -> None:
+        """Keep up to `size` connections per host, so `size` concurrent
+        requests reuse their connections instead of opening extra ones that
+        would be thrown away after use."""
+        with self._lock:
+            if size <= self.pool_size:
+                return
+            self.pool_size = size
+            if self._pool is not None:
+                self._pool.maxsize = size
+            session = self._session
+        if session is not None:
+            from ignition.resources.httpsession import resize
+
+            resize(session, size)
 
     def close(self) -> None:
-        self.session.close()
+        if self._pool is not None:
+            self._pool.close()
+        if self._session is not None:
+            self._session.close()
 
     def get(self, url: str, headers: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> bytes:
         """The body in memory (metadata services, small documents)."""
@@ -169,10 +163,13 @@ class HttpClient:
     def get_into(self, url: str, sink: Writer, headers: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         """Stream the body into `sink`; each attempt starts it over (sink.reset)."""
         shown = redact.url(url)
-        merged: CaseInsensitiveDict[str] = CaseInsensitiveDict(DEFAULT_HEADERS)
+        # By lower-case name: (the name as last given, value), in first-given order, as
+        # requests' CaseInsensitiveDict keeps them; the last value of a name wins, as Go's Set.
+        merged: dict[str, tuple[str, str]] = {k.lower(): (k, v) for k, v in DEFAULT_HEADERS.items()}
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         for name, value in pairs:
-            merged[name] = value  # last value of a name wins, as Go's Header.Set does
+            merged[name.lower()] = (name, value)
+        send = list(merged.values())
         secrets = _secrets_of(url)
         deadline = self._monotonic() + self.total_timeout if self.total_timeout else None
         delay = INITIAL_BACKOFF
@@ -185,7 +182,7 @@ class HttpClient:
             try:
                 if attempt > 1:
                     sink.reset()
-                self._attempt(url, sink, shown, merged, deadline, secrets)
+                self._attempt(url, sink, shown, send, deadline, secrets)
                 return
             except _GiveUp as e:
                 raise FetchError(str(e)) from None
@@ -215,7 +212,7 @@ class HttpClient:
         return cancel.is_set()
 
     def _attempt(
-        self, url: str, sink: Writer, shown: str, headers: CaseInsensitiveDict[str], deadline: float | None,
+        self, url: str, sink: Writer, shown: str, headers: list[tuple[str, str]], deadline: float | None,
         secrets: Sequence[str],
     ) -> None:
         read_timeout = self.response_headers_timeout
@@ -226,17 +223,143 @@ class HttpClient:
                 raise _Retry("httpTotal exhausted")
             read_timeout = remaining if read_timeout is None else min(read_timeout, remaining)
             connect_timeout = min(connect_timeout, remaining)
+        if self._pool is not None:
+            target = httpconn.plain_target(url)
+            if target is not None and httpconn.plain_headers(headers):
+                try:
+                    self._fast_attempt(self._pool, url, target, sink, shown, headers, connect_timeout,
+                                       read_timeout, deadline, secrets)
+                    return
+                except _Fallback:
+                    pass  # a redirect to a URL only requests sends as requests does: start over there
+        self._requests_attempt(url, sink, shown, headers, connect_timeout, read_timeout, deadline, secrets)
+
+    # the fast path (httpconn.py)
+
+    def _fast_attempt(
+        self, pool: httpconn.Pool, url: str, target: httpconn.Target, sink: Writer, shown: str,
+        headers: list[tuple[str, str]], connect_timeout: float, read_timeout: float | None,
+        deadline: float | None, secrets: Sequence[str],
+    ) -> None:
+        """One attempt as requests makes it: redirects followed (at most
+        MAX_REDIRECTS, every header dropped), the final status judged, the
+        body streamed."""
+        import http.client
+
+        redirects = 0
+        while True:
+            try:
+                conn, resp = pool.send(target, headers, connect_timeout, read_timeout)
+            except httpconn.ConnectTimeout as e:
+                raise _Retry("connection timed out") from e
+            except TimeoutError as e:
+                raise _Retry("no response within the httpResponseHeaders timeout") from e
+            except (OSError, http.client.HTTPException) as e:
+                raise _Retry(_describe(e, secrets)) from e
+            code = resp.status
+            location = resp.getheader("location")
+            if code not in _REDIRECTS or location is None:
+                break
+            self._drain(pool, target, conn, resp, secrets)  # the connection is no longer ours
+            if redirects >= MAX_REDIRECTS:
+                raise _GiveUp(f"failed to fetch resource {shown}: more than {MAX_REDIRECTS} redirects")
+            redirects += 1
+            url = _redirect_url(url, location) or ""
+            next_target = httpconn.plain_target(url)
+            if next_target is None:
+                raise _Fallback()
+            target, headers = next_target, []  # Ignition sends no header of its own after a redirect
+        with_body = False
+        try:
+            self.logger.info(f"GET {shown}: HTTP {code} {resp.reason or ''}".rstrip())
+            if code >= 500:
+                raise _Retry(f"HTTP {code}")
+            if code == 404:
+                raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
+            if code not in (200, 204):
+                raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
+            self._fast_body(resp, sink, shown, deadline, secrets)
+            with_body = True
+        finally:
+            if with_body and not resp.will_close:
+                pool.release(target, conn)
+            else:
+                conn.close()  # as requests closes a response whose body was not read
+
+    def _drain(self, pool: httpconn.Pool, target: httpconn.Target, conn: http.client.HTTPConnection,
+               resp: http.client.HTTPResponse, secrets: Sequence[str]) -> None:
+        """Read a redirect's body away (requests does, to reuse the connection)."""
+        import http.client
+
+        try:
+            while resp.read(CHUNK):
+                pass
+        except TimeoutError as e:
+            conn.close()
+            raise _Retry("no response within the httpResponseHeaders timeout") from e
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise _Retry(_describe(e, secrets)) from e
+        if resp.will_close or resp.length:
+            conn.close()
+        else:
+            pool.release(target, conn)
+
+    def _fast_body(self, resp: http.client.HTTPResponse, sink: Writer, shown: str, deadline: float | None,
+                   secrets: Sequence[str]) -> None:
+        import http.client
+
+        got = 0
+        try:
+            # Raw bytes: a Content-Encoding the server added anyway is not undone,
+            # as with Go's transport once Accept-Encoding is set explicitly.
+            while chunk := resp.read(CHUNK):
+                got += len(chunk)
+                sink.write(chunk)  # a FetchError of the sink (ENOSPC, bad gzip) is final
+                if deadline is not None and self._monotonic() > deadline:
+                    raise _Retry("httpTotal exhausted while reading the body")
+        except TimeoutError as e:
+            raise _Retry("reading the body: no response within the httpResponseHeaders timeout") from e
+        except http.client.IncompleteRead as e:
+            # A chunk cut short: http.client raises a bare IncompleteRead from the one
+            # with the counts, which urllib3 reports (as bytes of a Content-Length).
+            cut = e if isinstance(e.expected, int) else e.__cause__
+            if isinstance(cut, http.client.IncompleteRead) and isinstance(cut.expected, int):
+                raise _GiveUp(f"failed to fetch resource {shown}: the server sent {_incomplete(cut)} and "
+                              "closed the connection") from e
+            # A malformed or missing chunk size (urllib3's InvalidChunkLength): retried, and
+            # described by its root cause (the ValueError of the size line) as urllib3's is.
+            raise _Retry(f"reading the body: {_describe(e, secrets)}") from e
+        except (OSError, http.client.HTTPException) as e:
+            raise _Retry(f"reading the body: {_describe(e, secrets)}") from e
+        if resp.length:
+            # http.client returns short at EOF; urllib3 raises IncompleteRead there.
+            # Go's client fails here and Ignition does not retry (see _read_body).
+            raise _GiveUp(f"failed to fetch resource {shown}: the server sent {got} of the "
+                          f"{got + resp.length} bytes its Content-Length announced and closed the connection")
+
+    # through requests
+
+    def _requests_attempt(
+        self, url: str, sink: Writer, shown: str, headers: list[tuple[str, str]], connect_timeout: float,
+        read_timeout: float | None, deadline: float | None, secrets: Sequence[str],
+    ) -> None:
+        import requests
+
+        from ignition.resources.httpsession import proxies_for
+
         try:
             resp = self.session.get(
                 url,
-                headers=headers,
-                proxies=_proxies(url, self.proxy),
+                headers=dict(headers),
+                proxies=proxies_for(url, self.proxy),
                 timeout=(connect_timeout, read_timeout),
                 stream=True,
                 allow_redirects=True,
             )
         except (requests.exceptions.TooManyRedirects, requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as e:
+                requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                requests.exceptions.InvalidHeader) as e:  # a header requests refuses: retrying cannot help
             raise _GiveUp(f"failed to fetch resource {shown}: {_describe(e, secrets)}") from e
         except requests.RequestException as e:
             raise _Retry(_describe(e, secrets)) from e
@@ -254,6 +377,9 @@ class HttpClient:
     def _read_body(
         self, resp: requests.Response, sink: Writer, shown: str, deadline: float | None, secrets: Sequence[str]
     ) -> None:
+        import requests
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
         try:
             # Raw bytes: a Content-Encoding the server added anyway is not undone,
             # as with Go's transport once Accept-Encoding is set explicitly.
@@ -270,3 +396,18 @@ class HttpClient:
                 raise _GiveUp(f"failed to fetch resource {shown}: the server sent {short} and "
                               "closed the connection") from e
             raise _Retry(f"reading the body: {_describe(e, secrets)}") from e
+
+
+def _redirect_url(current: str, location: str) -> str | None:
+    """The next URL as requests computes it (SessionRedirectMixin.resolve_redirects)
+    for an ASCII Location; None for anything else, left to requests."""
+    if not location.isascii():
+        return None  # requests re-decodes it (latin-1 to UTF-8) first
+    try:
+        if location.startswith("//"):
+            location = f"{urlsplit(current).scheme}:{location}"
+        if not urlsplit(location).netloc:
+            return urljoin(current, location)
+    except ValueError:
+        return None
+    return location

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 import ssl
+import sys
 from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
-
-import requests
 
 from ignition.resources.tls import ssl_reason
 
@@ -60,12 +59,15 @@ def _root_reason(e: BaseException) -> str:
     for c in chain:
         if isinstance(c, ssl.SSLError):
             return f"TLS error: {ssl_reason(c)}"
+    # requests' exceptions, if requests is in use at all (the fast path does not import it).
+    req = sys.modules.get("requests")
     for c in chain:
-        if isinstance(c, requests.exceptions.ReadTimeout) or type(c).__name__ == "ReadTimeoutError":
+        if (req is not None and isinstance(c, req.exceptions.ReadTimeout)) or type(c).__name__ == "ReadTimeoutError":
             return "no response within the httpResponseHeaders timeout"
-        if isinstance(c, requests.exceptions.ConnectTimeout) or type(c).__name__ == "ConnectTimeoutError":
+        if (req is not None and isinstance(c, req.exceptions.ConnectTimeout)) \
+                or type(c).__name__ == "ConnectTimeoutError":
             return "connection timed out"
-        if isinstance(c, requests.exceptions.TooManyRedirects):
+        if req is not None and isinstance(c, req.exceptions.TooManyRedirects):
             return f"more than {MAX_REDIRECTS} redirects"
     for c in reversed(chain):
         if isinstance(c, OSError) and c.strerror:

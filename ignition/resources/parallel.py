@@ -2,8 +2,8 @@
 
 Ignition fetches every resource one after the other; with per-request
 latency that is where first boots spend their time. Here remote resources go
-to a bounded thread pool sharing the Fetcher's one HttpClient (one requests
-Session: connections to the same server are reused, and its pool is made at
+to a bounded thread pool sharing the Fetcher's one HttpClient (its keep-alive
+pools: connections to the same server are reused, and a pool is made at
 least as large as the number of workers so no connection is opened and thrown
 away). data: URLs need no I/O and are decoded in the calling thread.
 
@@ -40,10 +40,12 @@ if TYPE_CHECKING:
 
 # Ours (Ignition fetches serially). Per-request latency, not bandwidth, is what a first boot
 # waits for: N workers need ceil(files / N) round trips. With bench/bench_fetch.py (200 files,
-# 20 ms each) 16 workers could not go under 13 rounds (0.26 s); 32 need 7, and past that the
-# client's CPU (about 1 ms a request through requests) decides, so 64 gained nothing. At most 32
-# connections to one server, each reused (docs/benchmarks.md says what that costs a server).
-DEFAULT_WORKERS = 32
+# 20 ms each) 16 workers could not go under 13 rounds (0.26 s), 32 need 7 (0.16 s measured) and
+# 64 need 4 (0.11-0.12 s measured); past 64 the server's CPU decides (100 and 200 workers: no
+# gain). 64 was no better than 32 while requests cost 1 ms of CPU a request; the fast path
+# (httpconn.py) costs about 0.25 ms. At most 64 connections to one server, each reused
+# (docs/benchmarks.md says what that costs a server); fewer remote files, fewer workers.
+DEFAULT_WORKERS = 64
 S = TypeVar("S", bound=Sink)
 _INLINE_SCHEMES = ("data:",)  # no I/O: a thread would only add overhead
 
@@ -67,19 +69,11 @@ def _is_http(res: Resource) -> bool:
 
 
 def ensure_pool_size(client: HttpClient, size: int) -> None:
-    """Let each of the session's adapters keep `size` connections per host, so
-    `size` concurrent requests reuse their connections instead of opening
-    extra ones that urllib3 would discard after use."""
-    from requests.adapters import HTTPAdapter
-
-    for adapter in client.session.adapters.values():
-        if not isinstance(adapter, HTTPAdapter) or getattr(adapter, "_pool_maxsize", 0) >= size:
-            continue
-        adapter.close()  # drops idle connections of the old, smaller pools
-        # init_poolmanager is what HTTPAdapter itself calls; a subclass's
-        # override (our TLS context) stays in effect.
-        adapter.init_poolmanager(getattr(adapter, "_pool_connections", 10), size,
-                                 block=getattr(adapter, "_pool_block", False))
+    """Let the client keep `size` connections per host (its fast pool and,
+    made or not yet, its requests adapters), so `size` concurrent requests
+    reuse their connections instead of opening extra ones that would be
+    discarded after use."""
+    client.ensure_pool_size(size)
 
 
 def fetch_all(fetcher: Fetcher, resources: Sequence[Resource], workers: int = DEFAULT_WORKERS) -> list[bytes]:

@@ -10,8 +10,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import certifi
-
 from ignition import redact
 from ignition.errors import FetchError
 
@@ -30,6 +28,8 @@ class CABundle:
 def build_ssl_context(cas: Sequence[bytes | CABundle] = ()) -> ssl.SSLContext:
     """The system roots plus certifi's plus every certificate of `cas`.
     Each PEM block must be a certificate that parses, as Ignition requires."""
+    import certifi  # only when a TLS connection is made
+
     ctx = ssl.create_default_context()
     ctx.load_verify_locations(cafile=certifi.where())
     _load_cas(ctx, cas)

@@ -1,6 +1,10 @@
 """HttpClient against real servers on 127.0.0.1: Ignition's retry loop,
 status handling, headers, redirects, TLS with the config's CAs, proxies.
 
+Every test runs twice: with the clients `client()` makes taking the fast path
+(http.client, the default) and forced through requests (`fast=False`); both
+must behave the same (test_http_fastpath.py compares the bytes they send).
+
 Every server here listens on 127.0.0.1; name resolution is fenced so that a
 test can only ever resolve `*.invalid` (mapped to 127.0.0.1) and loopback.
 """
@@ -94,11 +98,21 @@ def _local_names_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", fenced)
 
 
+FAST = {"fast": True}  # set per test by `_both_paths`
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["fast", "requests"])
+def _both_paths(request: pytest.FixtureRequest) -> Iterator[None]:
+    FAST["fast"] = request.param
+    yield
+    FAST["fast"] = True
+
+
 def client(sink: ListSink, clock: FakeClock | None = None, total: int | None = None,
            headers_timeout: int | None = None, **kwargs: Any) -> HttpClient:
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"fast": FAST["fast"]}
     if clock is not None:
-        extra = {"sleep": clock.sleep, "monotonic": clock.monotonic}
+        extra.update(sleep=clock.sleep, monotonic=clock.monotonic)
     return HttpClient(Logger(sink), Timeouts(http_response_headers=headers_timeout, http_total=total),
                       **kwargs, **extra)
 
