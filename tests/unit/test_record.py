@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from ignition.record import record
 from ignition.config.types import Config, File, Ignition, Node, Resource
+from ignition.record import record
 
 
 @record
