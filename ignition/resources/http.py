@@ -271,13 +271,7 @@ class HttpClient:
             target, headers = next_target, []  # Ignition sends no header of its own after a redirect
         with_body = False
         try:
-            self.logger.info(f"GET {shown}: HTTP {code} {resp.reason or ''}".rstrip())
-            if code >= 500:
-                raise _Retry(f"HTTP {code}")
-            if code == 404:
-                raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
-            if code not in (200, 204):
-                raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
+            self._check_status(shown, code, resp.reason)
             self._fast_body(resp, sink, shown, deadline, secrets)
             with_body = True
         finally:
@@ -365,14 +359,18 @@ class HttpClient:
             raise _Retry(_describe(e, secrets)) from e
         with resp:
             code = resp.status_code
-            self.logger.info(f"GET {shown}: HTTP {code} {resp.reason or ''}".rstrip())
-            if code >= 500:
-                raise _Retry(f"HTTP {code}")
-            if code == 404:
-                raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
-            if code not in (200, 204):
-                raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
+            self._check_status(shown, code, resp.reason)
             self._read_body(resp, sink, shown, deadline, secrets)
+
+    def _check_status(self, shown: str, code: int, reason: str | None) -> None:
+        """Log the answer; a 5xx is retried, any other code but 200 and 204 ends the fetch."""
+        self.logger.info(f"GET {shown}: HTTP {code} {reason or ''}".rstrip())
+        if code >= 500:
+            raise _Retry(f"HTTP {code}")
+        if code == 404:
+            raise _GiveUp(f"resource not found: {shown} (HTTP 404)")
+        if code not in (200, 204):
+            raise _GiveUp(f"failed to fetch resource {shown}: HTTP {code}")
 
     def _read_body(
         self, resp: requests.Response, sink: Writer, shown: str, deadline: float | None, secrets: Sequence[str]
