@@ -12,7 +12,6 @@ from ignition.config.types import Luks
 from ignition.context import StageContext
 from ignition.errors import CommandError, IgnitionError, StageError
 from ignition.resources import dataurl
-from ignition.stages.disks.luks import has_clevis, needs_network
 
 CRYPTTAB = "/etc/crypttab"
 KEY_DIR = "/etc/luks"
@@ -44,6 +43,10 @@ def apply_crypttab(ctx: StageContext) -> list[str]:
 
 def _volume(ctx: StageContext, luks: Luks, written: list[str]) -> None:
     """The key file (unless Clevis unlocks it) and the crypttab line of one volume."""
+    # Here, not at the top: the LUKS module (with secrets, random and hashlib) is for
+    # configs with volumes, and every files stage imports this one.
+    from ignition.stages.disks.luks import has_clevis, needs_network
+
     clevis = has_clevis(luks.clevis)
     key_path = None if clevis else f"{KEY_DIR}/{luks.name}"
     if key_path is not None:
