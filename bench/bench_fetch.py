@@ -79,11 +79,14 @@ retransmit and nothing else. Configs with fewer remote files open fewer connecti
 remote files)); configs are fetched one at a time, so a metadata service answering only the config
 sees one connection.
 
-Issue 14's 10x is met, at the edge: 10.2x (0.43 s) and 10.0x (0.44 s) in two runs on 2026-12-05
-(load average 0.5-0.7, 2 CPUs), against 7.3x-8.3x through requests with 32 workers the day before and
-7.9x in a run of that code just before the change (load 0.5). What is left is mostly process starts:
-fetch-offline and fetch are about 0.06 s each against Go's 0.03-0.04 s, and the files stage's own
-start and imports are about 0.15 s of its 0.28-0.30 s; on a loaded machine the target is not met."""
+How issue 14's 10x was reached, in runs on 2026-12-05 (2 CPUs): 7.9x through requests with 32
+workers (load 0.5); 10.2x and 10.0x (0.43-0.44 s) with the http.client fast path and 64 workers (load
+0.5-0.7), where fetch-offline and fetch still took about 0.06 s each; then 12.3x (0.36 s, the run at
+07:20 UTC) once the stage start-up work (records instead of generated dataclasses, inspect and ipaddress
+deferred, the config hashed without hashlib's OpenSSL set-up) brought those two stages to 0.03-0.04 s,
+Go's own. The margin is thin on a busy machine: a run with a CI run on the same 2 CPUs measured 7.6x.
+What is left in the files stage, besides the 80 ms of latency: starting 64 threads, the HTTP client's
+imports, and concurrent.futures, which imports logging (about 6 ms)."""
 
 
 class Server:
